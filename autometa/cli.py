@@ -1,0 +1,218 @@
+"""The ``autometa`` command line: fit, report, meta-train, prior info, worker, demo."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="Meta-learned AutoML for tabular classification.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+prior_app = typer.Typer(help="Inspect priors.", no_args_is_help=True)
+app.add_typer(prior_app, name="prior")
+console = Console()
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+def _load(data: Path, target: str | None):
+    from autometa.data import load_dataset
+
+    try:
+        return load_dataset(data, target)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+
+
+def _leaderboard_table(board, n: int = 15) -> Table:
+    table = Table(title=f"Leaderboard (best {min(n, len(board))} of {len(board)} trials)")
+    for col in ("trial", "family", "source", "state", "score", "fit s"):
+        table.add_column(col, justify="right" if col in ("trial", "score", "fit s") else "left")
+    for row in board.head(n).itertuples():
+        score = "" if row.score != row.score else f"{row.score:.4f}"
+        table.add_row(
+            str(row.trial), row.family, row.source, row.state, score, f"{row.fit_time:.2f}"
+        )
+    return table
+
+
+def run_fit(
+    X,
+    y,
+    *,
+    time_budget: float,
+    metric: str,
+    out: Path | None,
+    test_size: float,
+    random_state: int,
+    prior: str | None,
+    n_trials: int | None = None,
+) -> None:
+    """Fit with a progress bar, print the leaderboard and (with ``test_size``) a held-out score."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from sklearn.metrics import accuracy_score, roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    from autometa import AutoMetaClassifier
+
+    X_test = y_test = None
+    if test_size > 0:
+        X, X_test, y, y_test = train_test_split(
+            X, y, test_size=test_size, random_state=random_state, stratify=y
+        )
+    best = {"score": float("-inf"), "n": 0}
+    with Progress(
+        TextColumn("[bold]searching"),
+        BarColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=time_budget)
+        start = time.monotonic()
+
+        def on_trial(record) -> None:
+            best["n"] += 1
+            if record.state == "complete" and record.score > best["score"]:
+                best["score"] = record.score
+            progress.update(
+                task,
+                completed=min(time_budget, time.monotonic() - start),
+                description=f"{best['n']} trials, best {best['score']:.4f} ({record.config['family']})"
+                if best["score"] > float("-inf")
+                else f"{best['n']} trials",
+            )
+
+        clf = AutoMetaClassifier(
+            time_budget=time_budget,
+            metric=metric,
+            random_state=random_state,
+            prior=prior,
+            n_trials=n_trials,
+            callback=on_trial,
+        )
+        try:
+            clf.fit(X, y)
+        except ValueError as exc:
+            _fail(str(exc))
+    console.print(_leaderboard_table(clf.leaderboard_))
+    console.print(
+        f"best: [bold]{clf.best_config_['family']}[/] cv {clf.metric_} = {clf.best_score_:.4f}; "
+        f"final model: {len(clf.ensemble_weights_)} member(s); fit took {clf.fit_time_:.1f} s "
+        f"of a {time_budget:g} s budget"
+    )
+    if X_test is not None:
+        proba = clf.predict_proba(X_test)
+        pred = clf.classes_[proba.argmax(1)]
+        if len(clf.classes_) == 2:
+            auc = roc_auc_score(y_test == clf.classes_[1], proba[:, 1])
+        else:
+            auc = roc_auc_score(y_test, proba, multi_class="ovr", labels=clf.classes_)
+        console.print(
+            f"held-out ({len(y_test)} rows): ROC AUC [bold green]{auc:.4f}[/], "
+            f"accuracy {accuracy_score(y_test, pred):.4f}"
+        )
+    if out is not None:
+        _save(clf, out)
+        console.print(f"model saved to {out}/")
+
+
+def _save(clf, out: Path) -> None:
+    import pickle
+
+    out.mkdir(parents=True, exist_ok=True)
+    # The fitted estimator is pickled, as scikit-learn models are: load only files you made.
+    with open(out / "model.pkl", "wb") as fh:
+        pickle.dump(clf, fh)
+    clf.leaderboard_.to_csv(out / "leaderboard.csv", index=False)
+    meta = {
+        "best_config": clf.best_config_,
+        "best_score": clf.best_score_,
+        "metric": clf.metric_,
+        "classes": [str(c) for c in clf.classes_],
+        "ensemble_weights": {str(k): v for k, v in clf.ensemble_weights_.items()},
+        "fit_time": clf.fit_time_,
+    }
+    (out / "summary.json").write_text(json.dumps(meta, indent=2, default=str))
+
+
+@app.command()
+def fit(
+    data: Path = typer.Argument(..., help="A CSV, Parquet or ARFF file."),
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        "-t",
+        help="Class column (default: the last one).",
+    ),
+    time_budget: float = typer.Option(60.0, "--time-budget", "-b", help="Seconds for fit."),
+    metric: str = typer.Option(
+        "auto", help="auto, roc_auc, log_loss, accuracy, balanced_accuracy."
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Folder to save the model and leaderboard in.",
+    ),
+    test_size: float = typer.Option(0.0, help="Hold out this share of rows and score on it."),
+    prior: str | None = typer.Option("default", help="'default', a path, or 'none'."),
+    n_trials: int | None = typer.Option(None, help="Stop after this many trials."),
+    seed: int = typer.Option(0, help="Random seed."),
+) -> None:
+    """Search for the best model of DATA and save it."""
+    X, y = _load(data, target)
+    if not 0 <= test_size < 1:
+        _fail(f"--test-size must be in [0, 1). Got {test_size}.")
+    run_fit(
+        X,
+        y,
+        time_budget=time_budget,
+        metric=metric,
+        out=out,
+        test_size=test_size,
+        random_state=seed,
+        prior=None if prior == "none" else prior,
+        n_trials=n_trials,
+    )
+
+
+@app.command()
+def demo(
+    time_budget: float = typer.Option(30.0, "--time-budget", "-b"),
+    out: Path | None = typer.Option(None, "--out", "-o"),
+) -> None:
+    """Fit on the dataset that ships with autometa (UCI credit-a) and score a held-out quarter."""
+    from autometa.datasets import demo_path
+
+    path = demo_path()
+    console.print(
+        f"autometa fit {path.name} --target class --time-budget {time_budget:g} --test-size 0.25"
+    )
+    X, y = _load(path, "class")
+    run_fit(
+        X,
+        y,
+        time_budget=time_budget,
+        metric="auto",
+        out=out,
+        test_size=0.25,
+        random_state=0,
+        prior="default",
+    )
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

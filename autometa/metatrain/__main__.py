@@ -1,0 +1,52 @@
+"""``python -m autometa.metatrain``: run, resume or export meta-training evaluations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autometa.metatrain")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run (or resume) the evaluations into a store")
+    run.add_argument("--source", required=True)
+    run.add_argument("--store", required=True)
+    run.add_argument("--n-configs", type=int, default=100)
+    run.add_argument("--folds", type=int, default=3)
+    run.add_argument("--max-rows", type=int, default=2000)
+    run.add_argument("--time-limit", type=float, default=30.0)
+    run.add_argument("--n-workers", type=int, default=1)
+    run.add_argument("--scheduler", default=None)
+    run.add_argument("--random-state", type=int, default=0)
+    run.add_argument("--quiet", action="store_true")
+    exp = sub.add_parser("export", help="export a store's evaluation table")
+    exp.add_argument("--store", required=True)
+    exp.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        from autometa.metatrain import RichProgress, run_evaluations
+
+        summary = run_evaluations(
+            args.source,
+            args.store,
+            n_configs=args.n_configs,
+            folds=args.folds,
+            max_rows=args.max_rows,
+            time_limit=args.time_limit,
+            n_workers=args.n_workers,
+            scheduler=args.scheduler,
+            progress=None if args.quiet else RichProgress(),
+            random_state=args.random_state,
+        )
+    else:
+        from autometa.metatrain import export_evaluations
+
+        summary = export_evaluations(args.store, args.out)
+    sys.stdout.write(json.dumps(summary) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""Scoring one configuration on one fold of one prepared task (runs inside a worker)."""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+__all__ = ["evaluate_job", "fold_metrics"]
+
+# Prepared tables, by path, kept by each worker process (the whole corpus fits in memory).
+_DATA: dict[str, Any] = {}
+
+
+def _frame(job: dict[str, Any], data: Any = None) -> Any:
+    if data is not None:
+        return data
+    import pandas as pd
+
+    path = job["data_path"]
+    if path not in _DATA:
+        _DATA[path] = pd.read_parquet(Path(path))
+    return _DATA[path]
+
+
+def fold_metrics(y_true: Any, proba: Any, n_classes: int) -> dict[str, float]:
+    """ROC AUC (one-vs-rest macro over the classes present), accuracy and log loss.
+
+    ``proba`` has shape (n_rows, n_classes). A class absent from ``y_true`` is left out of the
+    macro average; with a single class in ``y_true`` the AUC is NaN.
+    """
+    import numpy as np
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    y = np.asarray(y_true)
+    p = np.clip(np.asarray(proba, dtype="float64"), 1e-15, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    present = np.unique(y)
+    if len(present) < 2:
+        auc = float("nan")
+    elif n_classes == 2:
+        auc = float(roc_auc_score(y == 1, p[:, 1]))
+    else:
+        auc = float(np.mean([roc_auc_score(y == c, p[:, c]) for c in present]))
+    return {
+        "roc_auc": auc,
+        "accuracy": float(np.mean(p.argmax(axis=1) == y)),
+        "log_loss": float(log_loss(y, p, labels=list(range(n_classes)))),
+    }
+
+
+def evaluate_job(job: dict[str, Any], data: Any = None) -> dict[str, Any]:
+    """Fit ``job["config"]`` on the training rows of fold ``job["fold"]`` and score it.
+
+    Never raises: a failure is returned as ``state="failed"`` with the error message.
+    """
+    out: dict[str, Any] = {
+        "task": job["task"],
+        "config_id": job["config_id"],
+        "fold": int(job["fold"]),
+        "state": "failed",
+    }
+    try:
+        out.update(_evaluate(job, data))
+        out["state"] = "ok"
+    except Exception as exc:  # a failing configuration is a result, not a crash
+        tb = traceback.format_exception_only(type(exc), exc)
+        out["error"] = "".join(tb).strip()[:2000]
+    out["finished_at"] = time.time()
+    return out
+
+
+def _evaluate(job: dict[str, Any], data: Any) -> dict[str, Any]:
+    import warnings
+
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from autometa.space import build_pipeline
+
+    frame = _frame(job, data)
+    fold_col = frame["__fold__"].to_numpy()
+    used = fold_col >= 0
+    k = int(job["fold"])
+    train, test = used & (fold_col != k), fold_col == k
+    if not test.any():
+        raise ValueError(f"Fold {k} of task {job['task']!r} has no rows.")
+    X = frame.drop(columns=["__y__", "__fold__"])
+    y = frame["__y__"].to_numpy()
+    n_classes = int(job["n_classes"])
+    present = np.unique(y[train])
+    if len(present) < 2:
+        raise ValueError("The training rows of this fold hold a single class.")
+    y_train = np.searchsorted(present, y[train])  # contiguous labels 0..k'-1
+    model = build_pipeline(job["config"], random_state=int(job.get("random_state", 0)), n_jobs=1)
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        model.fit(X.loc[train].reset_index(drop=True), y_train)
+        t1 = time.perf_counter()
+        part = model.predict_proba(X.loc[test].reset_index(drop=True))
+        t2 = time.perf_counter()
+    proba = np.zeros((int(test.sum()), n_classes))
+    classes = np.asarray(getattr(model, "classes_", np.arange(len(present))), dtype=int)
+    proba[:, present[classes]] = part
+    metrics = fold_metrics(y[test], proba, n_classes)
+    return {
+        **metrics,
+        "fit_time": t1 - t0,
+        "predict_time": t2 - t1,
+        "n_train": int(train.sum()),
+        "n_test": int(test.sum()),
+    }
+
+
+def worker_main(conn: Any) -> None:
+    """Loop of a local worker process: receive a job, send back its result; None stops."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    logging.getLogger("lightgbm").setLevel(logging.ERROR)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if job is None:
+            return
+        conn.send(evaluate_job(job))

@@ -1,0 +1,30 @@
+"""The search: cross-validated scoring, the warm-started Optuna loop, ensemble selection."""
+
+from __future__ import annotations
+
+from autometa.search.ensemble import EnsembleClassifier, greedy_ensemble
+from autometa.search.evaluation import (
+    METRICS,
+    BudgetExceeded,
+    Evaluation,
+    evaluate_config,
+    make_splits,
+    resolve_metric,
+    score_proba,
+)
+from autometa.search.loop import SearchResult, TrialRecord, run_search
+
+__all__ = [
+    "METRICS",
+    "BudgetExceeded",
+    "EnsembleClassifier",
+    "Evaluation",
+    "SearchResult",
+    "TrialRecord",
+    "evaluate_config",
+    "greedy_ensemble",
+    "make_splits",
+    "resolve_metric",
+    "run_search",
+    "score_proba",
+]

@@ -1,0 +1,150 @@
+"""Scoring one configuration: cross-validation splits, out-of-fold predictions, metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss, roc_auc_score
+from sklearn.model_selection import KFold, StratifiedKFold, StratifiedShuffleSplit
+
+__all__ = [
+    "METRICS",
+    "BudgetExceeded",
+    "Evaluation",
+    "evaluate_config",
+    "make_splits",
+    "resolve_metric",
+    "score_proba",
+]
+
+METRICS = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc")
+
+
+class BudgetExceeded(Exception):
+    """A trial stopped because the remaining time budget could not cover it."""
+
+
+def resolve_metric(metric: str, n_classes: int) -> str:
+    """``"auto"`` is ROC AUC for binary and log loss for multiclass targets."""
+    if metric == "auto":
+        return "roc_auc" if n_classes == 2 else "log_loss"
+    if metric not in METRICS:
+        raise ValueError(
+            f"The 'metric' parameter of AutoMetaClassifier must be 'auto' or one of "
+            f"{list(METRICS)}. Got {metric!r} instead."
+        )
+    return metric
+
+
+def score_proba(metric: str, y: np.ndarray, proba: np.ndarray) -> float:
+    """Score predicted probabilities; higher is better (log loss is negated)."""
+    n_classes = proba.shape[1]
+    labels = np.arange(n_classes)
+    if metric == "log_loss":
+        return -float(log_loss(y, np.clip(proba, 1e-15, 1), labels=labels))
+    if metric == "roc_auc":
+        present = np.unique(y)
+        if len(present) < 2:
+            return float("nan")
+        if n_classes == 2:
+            return float(roc_auc_score(y, proba[:, 1]))
+        if len(present) < n_classes:  # rare classes absent from a subset: score those present
+            p = proba[:, present] / np.clip(proba[:, present].sum(1, keepdims=True), 1e-15, None)
+            y = np.searchsorted(present, y)
+            if len(present) == 2:
+                return float(roc_auc_score(y, p[:, 1]))
+            return float(roc_auc_score(y, p, multi_class="ovr", average="macro"))
+        return float(roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=labels))
+    pred = proba.argmax(1)
+    if metric == "accuracy":
+        return float(accuracy_score(y, pred))
+    return float(balanced_accuracy_score(y, pred))
+
+
+def make_splits(
+    y: np.ndarray, cv: int, random_state: int, holdout_rows: int = 20_000
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds; fewer folds on larger data, and one holdout split on large data.
+
+    Classes too rare for stratification fall back to plain shuffled folds.
+    """
+    n = len(y)
+    counts = np.bincount(y)
+    smallest = counts[counts > 0].min()
+    if n > holdout_rows:
+        test_size = min(0.2, 10_000 / n)
+        splitter = StratifiedShuffleSplit(1, test_size=test_size, random_state=random_state)
+        return list(splitter.split(np.zeros(n), y))
+    k = min(cv, 3) if n > 5_000 else cv
+    k = max(2, min(k, n // 2))
+    if smallest >= k:
+        splitter = StratifiedKFold(k, shuffle=True, random_state=random_state)
+        return list(splitter.split(np.zeros(n), y))
+    return list(KFold(k, shuffle=True, random_state=random_state).split(np.zeros(n)))
+
+
+@dataclass
+class Evaluation:
+    """The outcome of cross-validating one configuration."""
+
+    score: float
+    oof: np.ndarray  # out-of-fold probabilities, shape (n_rows, n_classes); NaN rows unscored
+    fit_time: float
+    n_folds: int
+
+
+def _aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
+    proba = np.asarray(model.predict_proba(X), dtype=float)
+    classes = np.asarray(model.classes_)
+    if proba.shape[1] == n_classes and np.array_equal(classes, np.arange(n_classes)):
+        return proba
+    full = np.zeros((proba.shape[0], n_classes))
+    full[:, classes.astype(int)] = proba
+    return full
+
+
+def evaluate_config(
+    build: Callable[[], Any],
+    X: Any,
+    y: np.ndarray,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    metric: str,
+    n_classes: int,
+    *,
+    deadline: float | None = None,
+    report: Callable[[int, float], None] | None = None,
+) -> Evaluation:
+    """Fit ``build()`` on each training split and score the out-of-fold probabilities.
+
+    ``report(step, partial_score)`` is called after every fold (Optuna pruning hooks in there
+    and may raise). Before a fold starts, if the time the previous folds took says it cannot
+    finish by ``deadline``, :class:`BudgetExceeded` is raised.
+    """
+    oof = np.full((len(y), n_classes), np.nan)
+    done = np.zeros(len(y), dtype=bool)
+    fit_time = 0.0
+    for i, (train, test) in enumerate(splits):
+        if deadline is not None and i > 0:
+            per_fold = fit_time / i
+            if time.monotonic() + per_fold > deadline:
+                raise BudgetExceeded(
+                    f"stopped after {i} of {len(splits)} folds: the time budget would be exceeded"
+                )
+        model = build()
+        start = time.monotonic()
+        model.fit(X.iloc[train], y[train])
+        oof[test] = _aligned_proba(model, X.iloc[test], n_classes)
+        fit_time += time.monotonic() - start
+        done[test] = True
+        if report is not None and i < len(splits) - 1:
+            partial = score_proba(metric, y[done], oof[done])
+            if np.isfinite(partial):
+                report(i, partial)
+    if not np.isfinite(oof[done]).all():
+        raise FloatingPointError("the model predicted NaN or infinite probabilities")
+    score = score_proba(metric, y[done], oof[done])
+    return Evaluation(score=score, oof=oof, fit_time=fit_time, n_folds=len(splits))

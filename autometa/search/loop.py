@@ -1,0 +1,231 @@
+"""The warm-started Optuna search over model families."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from autometa import space
+from autometa.search.evaluation import BudgetExceeded, Evaluation, evaluate_config
+
+__all__ = ["SearchResult", "TrialRecord", "run_search"]
+
+logger = logging.getLogger("autometa.search")
+
+
+@dataclass
+class TrialRecord:
+    """What the search keeps of one trial."""
+
+    number: int
+    config: dict
+    source: str
+    state: str
+    score: float
+    fit_time: float
+    duration: float
+    error: str = ""
+
+
+@dataclass
+class SearchResult:
+    """The study, every trial's record, and the out-of-fold predictions of the best trials."""
+
+    study: Any
+    records: list[TrialRecord]
+    oof: dict[int, np.ndarray] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def leaderboard(self) -> pd.DataFrame:
+        import json
+
+        rows = [
+            {
+                "trial": r.number,
+                "family": r.config.get("family"),
+                "source": r.source,
+                "state": r.state,
+                "score": r.score,
+                "fit_time": r.fit_time,
+                "duration": r.duration,
+                "params": json.dumps(r.config.get("params", {}), sort_keys=True),
+                "error": r.error,
+            }
+            for r in self.records
+        ]
+        cols = [
+            "trial",
+            "family",
+            "source",
+            "state",
+            "score",
+            "fit_time",
+            "duration",
+            "params",
+            "error",
+        ]
+        frame = pd.DataFrame(rows, columns=cols)
+        return frame.sort_values(
+            ["score", "trial"], ascending=[False, True], na_position="last"
+        ).reset_index(drop=True)
+
+
+def run_search(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    n_classes: int,
+    families: list[str],
+    metric: str,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    deadline: float,
+    n_trials: int | None,
+    seed: int,
+    enqueue: list[tuple[dict, str]] = (),
+    storage: str | None = None,
+    study_name: str | None = None,
+    n_jobs: int = 1,
+    device: str = "cpu",
+    keep_oof: int = 20,
+    reserve: Callable[[list[TrialRecord]], float] | None = None,
+    callback: Callable[[TrialRecord], None] | None = None,
+) -> SearchResult:
+    """Run the Optuna study until ``deadline`` (monotonic seconds) or ``n_trials`` trials.
+
+    ``enqueue`` lists ``(config, source)`` pairs evaluated first, in order. ``reserve(records)``
+    returns the seconds to keep free before the deadline (for the final refit).
+    """
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    sampler = optuna.samplers.TPESampler(
+        seed=seed,
+        multivariate=True,
+        group=True,
+        n_startup_trials=max(5, len(enqueue)),
+        warn_independent_sampling=False,
+    )
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=sampler,
+        pruner=pruner,
+        storage=storage,
+        study_name=study_name,
+        load_if_exists=storage is not None,
+    )
+    sources: dict[int, str] = {}
+    for config, source in enqueue:
+        study.enqueue_trial(
+            space.to_trial_params(config),
+            user_attrs={"source": source},
+            skip_if_exists=storage is not None,
+        )
+    result = SearchResult(study=study, records=[])
+
+    def objective(trial: optuna.Trial) -> float:
+        start = time.monotonic()
+        config = space.suggest_config(trial, families)
+        source = trial.user_attrs.get("source", "tpe")
+        trial.set_user_attr("config", config)
+        trial.set_user_attr("source", source)
+        sources[trial.number] = source
+        model_seed = int((seed + 7919 * trial.number) % (2**31 - 1))
+
+        def build() -> Any:
+            return space.build_pipeline(
+                config, random_state=model_seed, n_jobs=n_jobs, device=device
+            )
+
+        def report(step: int, value: float) -> None:
+            trial.report(value, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {step + 1}: {value:.4f}")
+
+        record = TrialRecord(trial.number, config, source, "running", math.nan, 0.0, 0.0)
+        try:
+            ev: Evaluation = evaluate_config(
+                build, X, y, splits, metric, n_classes, deadline=deadline, report=report
+            )
+        except optuna.TrialPruned as exc:
+            _finish(record, "pruned", start, str(exc))
+            raise
+        except BudgetExceeded as exc:
+            _finish(record, "budget", start, str(exc))
+            raise optuna.TrialPruned(str(exc)) from None
+        except (KeyboardInterrupt, SystemExit):
+            _finish(record, "interrupted", start, "interrupted")
+            raise
+        except Exception as exc:  # a failing configuration must not stop the search
+            msg = f"{type(exc).__name__}: {exc}"[:500]
+            _finish(record, "failed", start, msg)
+            logger.info("trial %d (%s) failed: %s", trial.number, config["family"], msg)
+            trial.set_user_attr("error", msg)
+            raise  # Optuna records the trial as failed (catch=Exception) and goes on
+        finally:
+            if record.state != "running":
+                result.records.append(record)
+                if callback is not None:
+                    callback(record)
+        if not np.isfinite(ev.score):
+            _finish(record, "failed", start, "score is NaN")
+            result.records.append(record)
+            if callback is not None:
+                callback(record)
+            raise optuna.TrialPruned("score is NaN")
+        record.score, record.fit_time = ev.score, ev.fit_time
+        _finish(record, "complete", start)
+        result.records.append(record)
+        _keep_best_oof(result, trial.number, ev, keep_oof)
+        trial.set_user_attr("fit_time", ev.fit_time)
+        if callback is not None:
+            callback(record)
+        return ev.score
+
+    def stop_when_out_of_time(study: optuna.Study, _trial: Any) -> None:
+        spare = reserve(result.records) if reserve is not None else 0.0
+        if time.monotonic() + spare >= deadline:
+            study.stop()
+
+    remaining = deadline - time.monotonic()
+    try:
+        with threadpool_limits(limits=max(1, n_jobs)), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning, module="optuna")
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            study.optimize(
+                objective,
+                n_trials=n_trials,
+                timeout=max(remaining, 0.01),
+                callbacks=[stop_when_out_of_time],
+                catch=(),
+                gc_after_trial=False,
+            )
+    except KeyboardInterrupt:
+        result.interrupted = True
+        logger.warning(
+            "search interrupted: keeping the %d finished trials",
+            sum(r.state == "complete" for r in result.records),
+        )
+    return result
+
+
+def _finish(record: TrialRecord, state: str, start: float, error: str = "") -> None:
+    record.state = state
+    record.duration = time.monotonic() - start
+    record.error = error
+
+
+def _keep_best_oof(result: SearchResult, number: int, ev: Evaluation, keep: int) -> None:
+    result.oof[number] = ev.oof
+    if len(result.oof) > keep:
+        scores = {r.number: r.score for r in result.records if r.number in result.oof}
+        worst = min(scores, key=lambda k: (scores[k], -k))
+        del result.oof[worst]
