@@ -84,13 +84,14 @@ def run_fit(
         start = time.monotonic()
 
         def on_trial(record) -> None:
+            family = record.config["family"]
             best["n"] += 1
             if record.state == "complete" and record.score > best["score"]:
                 best["score"] = record.score
             progress.update(
                 task,
                 completed=min(time_budget, time.monotonic() - start),
-                description=f"{best['n']} trials, best {best['score']:.4f} ({record.config['family']})"
+                description=f"{best['n']} trials, best {best['score']:.4f} ({family})"
                 if best["score"] > float("-inf")
                 else f"{best['n']} trials",
             )
