@@ -201,6 +201,11 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         frame = to_frame(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         y_arr = check_target(y, frame.shape[0])
+        if frame.shape[0] < 2:
+            raise ValueError(
+                f"n_samples = {frame.shape[0]}: AutoMetaClassifier needs at least 2 rows to "
+                "fit (and 2 classes)."
+            )
         encoder = TableEncoder().fit(frame)
         Xt = encoder.transform(frame)
         self._label_encoder = LabelEncoder().fit(y_arr)
@@ -337,6 +342,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ predict
     def _typed(self, X: Any) -> Any:
         check_is_fitted(self, "model_")
+        to_frame(X)  # shape and dtype errors in scikit-learn's words
         validate_data(self, X, skip_check_array=True, reset=False)
         return X
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 __all__ = ["TableEncoder", "check_target", "to_frame"]
 
@@ -139,6 +139,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             if name in self.categories_:
                 cats = self.categories_[name]
                 values = col.astype(object).map(_plain)
+                values = values.where(values.isin(cats))  # unseen -> missing
                 out[name] = pd.Categorical(values, categories=cats)
             else:
                 values = _numeric_values(col)
@@ -186,7 +187,7 @@ def check_target(y: Any, n_rows: int) -> np.ndarray:
         y = y.iloc[:, 0]
     arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr.ravel()
+        arr = column_or_1d(arr, warn=True)
     if arr.ndim != 1:
         raise ValueError(f"y must be one-dimensional. Got an array of shape {arr.shape}.")
     if len(arr) != n_rows:

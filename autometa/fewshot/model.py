@@ -42,9 +42,13 @@ def build_model(arch: ArchConfig):
         def forward(self, h: torch.Tensor, n_support: int) -> torch.Tensor:
             b, n, d = h.shape
             nh = arch.n_heads
-            qkv = self.qkv(self.norm1(h)).view(b, n, 3, nh, d // nh).permute(2, 0, 3, 1, 4)
-            q, k, v = qkv[0], qkv[1][:, :, :n_support], qkv[2][:, :, :n_support]
-            a = F.scaled_dot_product_attention(q, k, v)
+            hn = self.norm1(h)
+            w, bias = self.qkv.weight, self.qkv.bias
+            # queries for every row; keys and values from the support rows only
+            q = F.linear(hn, w[:d], bias[:d]).view(b, n, nh, d // nh).transpose(1, 2)
+            kv = F.linear(hn[:, :n_support], w[d:], bias[d:])
+            kv = kv.view(b, n_support, 2, nh, d // nh).permute(2, 0, 3, 1, 4)
+            a = F.scaled_dot_product_attention(q, kv[0], kv[1])
             h = h + self.proj(a.transpose(1, 2).reshape(b, n, d))
             return h + self.ff2(F.gelu(self.ff1(self.norm2(h))))
 

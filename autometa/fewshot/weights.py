@@ -24,7 +24,7 @@ def _sha256(path: Path) -> str:
 
 def _paths(path: str | Path | None) -> tuple[Path, Path]:
     p = Path(DEFAULT_WEIGHTS if path is None else path)
-    if p.is_dir():
+    if p.is_dir() or not p.suffix:
         p = p / DEFAULT_WEIGHTS.name
     if p.suffix == ".json":
         p = p.with_suffix(".pt")

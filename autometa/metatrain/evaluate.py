@@ -88,6 +88,9 @@ def _evaluate(job: dict[str, Any], data: Any) -> dict[str, Any]:
     if not test.any():
         raise ValueError(f"Fold {k} of task {job['task']!r} has no rows.")
     X = frame.drop(columns=["__y__", "__fold__"])
+    # Column names carry no information for a model; plain ones avoid libraries' name rules
+    # (LightGBM rejects JSON special characters in feature names).
+    X.columns = [f"f{i}" for i in range(X.shape[1])]
     y = frame["__y__"].to_numpy()
     n_classes = int(job["n_classes"])
     present = np.unique(y[train])

@@ -28,9 +28,6 @@ from autometa.nas.preprocessing import SCALINGS, TablePreprocessor
 
 __all__ = ["MLPClassifier"]
 
-_ACTIVATIONS = ("relu", "gelu", "silu")
-_NORMALIZATIONS = ("none", "batch", "layer")
-_SHAPES = ("constant", "funnel")
 # Below this many rows in the smallest class there is no validation split: the network
 # trains on all rows for ``max_epochs`` epochs.
 _MIN_CLASS_ROWS_FOR_VALIDATION = 3
@@ -198,14 +195,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ checks
     def _validate_params(self) -> None:
+        from autometa.nas.network import ACTIVATIONS, NORMALIZATIONS, SHAPES
+
         for name in ("depth", "width", "embedding_dim", "batch_size", "max_epochs", "patience"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 raise _bad(name, "an int in the range [1, inf)", value)
         for name, choices in (
-            ("shape", _SHAPES),
-            ("activation", _ACTIVATIONS),
-            ("normalization", _NORMALIZATIONS),
+            ("shape", SHAPES),
+            ("activation", ACTIVATIONS),
+            ("normalization", NORMALIZATIONS),
             ("scaling", SCALINGS),
         ):
             if getattr(self, name) not in choices:
@@ -385,11 +384,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         from autometa.nas.training import predict_logits, resolve_device
 
         device = resolve_device(self.device)
+        x_num_t, x_cat_t = torch.from_numpy(x_num), torch.from_numpy(x_cat)
         with _torch_threads(self.n_jobs):
-            net = self.module_
-            if device.type != "cpu":
-                net = copy.deepcopy(net).to(device)
-            logits = predict_logits(net, torch.from_numpy(x_num), torch.from_numpy(x_cat), device)
+            if device.type == "cpu":
+                # float64 on the CPU: a row's probabilities do not depend on the batch it
+                # is predicted in (float32 matrix products round differently per batch size).
+                net = copy.deepcopy(self.module_).double()
+                logits = predict_logits(net, x_num_t.double(), x_cat_t, device)
+            else:
+                net = copy.deepcopy(self.module_).to(device)
+                logits = predict_logits(net, x_num_t, x_cat_t, device)
             proba = torch.softmax(logits.double(), dim=1).numpy()
         return proba
 
@@ -404,7 +408,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # --------------------------------------------------------------- save/load
     def save(self, path: str | PathLike[str]) -> None:

@@ -49,8 +49,8 @@ def _norm(name: str, width: int) -> nn.Module:
 def _dropout(x: torch.Tensor, p: float, training: bool, generator: Any) -> torch.Tensor:
     if not training or p <= 0.0:
         return x
-    keep = torch.empty_like(x).bernoulli_(1.0 - p, generator=generator)
-    return x * keep / (1.0 - p)
+    keep = torch.rand(x.shape, generator=generator, device=x.device) < 1.0 - p
+    return x * keep * (1.0 / (1.0 - p))
 
 
 class _Block(nn.Module):
@@ -96,6 +96,12 @@ class MLPNet(nn.Module):
     residual : bool
         Add a skip connection around every hidden layer but the first (a bias-free
         linear projection when the widths differ).
+
+    Attributes
+    ----------
+    config : dict
+        The constructor arguments as JSON-serialisable values (``MLPNet(**net.config)``
+        rebuilds the architecture).
     """
 
     def __init__(
@@ -111,6 +117,17 @@ class MLPNet(nn.Module):
         residual: bool,
     ):
         super().__init__()
+        self.config = {
+            "n_numeric": int(n_numeric),
+            "cardinalities": [int(c) for c in cardinalities],
+            "embedding_dim": int(embedding_dim),
+            "widths": [int(w) for w in widths],
+            "n_classes": int(n_classes),
+            "activation": str(activation),
+            "normalization": str(normalization),
+            "dropout": float(dropout),
+            "residual": bool(residual),
+        }
         self.dropout = float(dropout)
         self.n_categorical = len(cardinalities)
         self.embedding: nn.Embedding | None = None

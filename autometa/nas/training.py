@@ -81,7 +81,10 @@ class TrainResult:
 def predict_logits(
     net: MLPNet, x_num: torch.Tensor, x_cat: torch.Tensor, device: torch.device
 ) -> torch.Tensor:
-    """Float32 logits on CPU, computed in chunks on ``device`` in eval mode."""
+    """Logits on the CPU, computed in chunks on ``device`` in eval mode.
+
+    The dtype follows the network and ``x_num`` (float32 under CUDA autocast).
+    """
     was_training = net.training
     net.eval()
     use_amp, amp_dtype = _amp(device)
@@ -91,7 +94,8 @@ def predict_logits(
             xn = x_num[start : start + _EVAL_CHUNK].to(device)
             xc = x_cat[start : start + _EVAL_CHUNK].to(device)
             with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
-                out.append(net(xn, xc).float().cpu())
+                logits = net(xn, xc)
+                out.append((logits.float() if use_amp else logits).cpu())
     finally:
         net.train(was_training)
     return torch.cat(out)

@@ -107,13 +107,11 @@ def run_search(
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    sampler = optuna.samplers.TPESampler(
-        seed=seed,
-        multivariate=True,
-        group=True,
-        n_startup_trials=max(5, len(enqueue)),
-        warn_independent_sampling=False,
-    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, group=True, n_startup_trials=max(5, len(enqueue))
+        )
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
     study = optuna.create_study(
         direction="maximize",
@@ -206,7 +204,7 @@ def run_search(
                 n_trials=n_trials,
                 timeout=max(remaining, 0.01),
                 callbacks=[stop_when_out_of_time],
-                catch=(),
+                catch=(Exception,),  # a failed trial is recorded; the search goes on
                 gc_after_trial=False,
             )
     except KeyboardInterrupt:

@@ -1,0 +1,345 @@
+"""FewShotClassifier: a meta-trained in-context transformer for tiny tables."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+import os
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from autometa.fewshot.preprocessing import TRANSFORMS, encode_features, make_plan, pad_features
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class FewShotClassifier(ClassifierMixin, BaseEstimator):
+    """In-context classifier for tiny tabular datasets (TabPFN-like).
+
+    ``fit`` only stores the (encoded) training rows; ``predict_proba`` feeds them, with
+    their labels, and the new rows to a transformer meta-trained on many small tasks, which
+    predicts the new rows' classes in one forward pass. Predictions are averaged over an
+    ensemble of random feature orders, feature encodings and class-label permutations.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Torch device; ``"auto"`` uses CUDA when available.
+    n_estimators : int, default=4
+        Ensemble members (each a different feature order/subset, encoding and label order).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the ensemble members.
+    weights : str or path, optional
+        Network weights (a ``.pt`` file with its ``.json``, or a folder); the weights shipped
+        with the package when None.
+    n_jobs : int, default=1
+        Torch threads used by ``predict_proba`` (``-1``: all cores).
+    max_support : int, default=512
+        At most this many training rows are used as context per ensemble member (a
+        stratified subsample, different per member). The network was meta-trained with up
+        to 256 context rows.
+    batch_size : int, default=2048
+        Query rows per forward pass.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, only when fitted on a DataFrame with string names
+    metadata_ : dict
+        Metadata of the weights used (training steps, data, architecture).
+
+    Notes
+    -----
+    The network handles up to ``max_features`` (100) encoded features and ``max_classes``
+    (10) classes. With more features, every ensemble member sees a different random subset
+    of them; with more classes, every member sees a random grouping of the classes into at
+    most 10 groups (output codes), and class scores combine the members' group
+    log-probabilities.
+    """
+
+    def __init__(
+        self,
+        device="auto",
+        n_estimators=4,
+        random_state=None,
+        weights=None,
+        n_jobs=1,
+        max_support=512,
+        batch_size=2048,
+    ) -> None:
+        self.device = device
+        self.n_estimators = n_estimators
+        self.random_state = random_state
+        self.weights = weights
+        self.n_jobs = n_jobs
+        self.max_support = max_support
+        self.batch_size = batch_size
+
+    # --- validation -----------------------------------------------------------------
+    def _check_params(self) -> None:
+        def positive_int(name: str, minimum: int) -> None:
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < minimum:
+                raise ValueError(
+                    f"The '{name}' parameter of FewShotClassifier must be an int >= {minimum}. "
+                    f"Got {v!r} instead."
+                )
+
+        positive_int("n_estimators", 1)
+        positive_int("max_support", 2)
+        positive_int("batch_size", 1)
+        if not (
+            self.n_jobs is None
+            or self.n_jobs == -1
+            or (isinstance(self.n_jobs, numbers.Integral) and self.n_jobs >= 1)
+        ):
+            raise ValueError(
+                "The 'n_jobs' parameter of FewShotClassifier must be an int >= 1, "
+                f"-1 or None. Got {self.n_jobs!r} instead."
+            )
+        if not isinstance(self.device, str) or not (
+            self.device in ("auto", "cpu") or self.device.startswith("cuda")
+        ):
+            raise ValueError(
+                "The 'device' parameter of FewShotClassifier must be 'auto', "
+                f"'cpu' or 'cuda[:N]'. Got {self.device!r} instead."
+            )
+
+    def _n_threads(self) -> int:
+        if self.n_jobs is None:
+            return 1
+        return os.cpu_count() or 1 if self.n_jobs == -1 else int(self.n_jobs)
+
+    # --- input conversion -----------------------------------------------------------
+    @staticmethod
+    def _mixed(X) -> bool:
+        return isinstance(X, pd.DataFrame) and not all(
+            pd.api.types.is_numeric_dtype(t)
+            and not isinstance(t, pd.CategoricalDtype)
+            and not pd.api.types.is_bool_dtype(t)
+            for t in X.dtypes
+        )
+
+    def _matrix(self, X, *, fitting: bool):
+        """Float matrix with categorical columns as codes; (values, is_cat, n_levels)."""
+        if not self._mixed(X):
+            x = validate_data(
+                self, X, reset=fitting, ensure_all_finite="allow-nan", dtype=np.float64
+            )
+            if fitting:
+                self._categories = [None] * x.shape[1]
+            p = x.shape[1]
+            return x, np.zeros(p, bool), np.zeros(p, np.int64)
+        validate_data(self, X, reset=fitting, skip_check_array=True)
+        if fitting:
+            cats = []
+            for name in X.columns:
+                col = X[name]
+                if isinstance(col.dtype, pd.CategoricalDtype):
+                    cats.append(list(col.cat.categories))
+                elif pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(
+                    col.dtype
+                ):
+                    cats.append(None)
+                else:
+                    cats.append(sorted(col.dropna().astype(str).unique()))
+            self._categories = cats
+        elif len(self._categories) != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but FewShotClassifier is expecting "
+                f"{len(self._categories)} features as input."
+            )
+        n, p = X.shape
+        values = np.empty((n, p), dtype=np.float64)
+        is_cat = np.zeros(p, dtype=bool)
+        n_levels = np.zeros(p, dtype=np.int64)
+        for j, (name, cats) in enumerate(zip(X.columns, self._categories, strict=True)):
+            col = X[name]
+            if cats is None:
+                values[:, j] = pd.to_numeric(col, errors="coerce").to_numpy(
+                    dtype=np.float64, na_value=np.nan
+                )
+                continue
+            if not isinstance(col.dtype, pd.CategoricalDtype):
+                col = col.astype("object").where(col.isna(), col.astype(str))
+            codes = pd.Categorical(col, categories=cats).codes.astype(np.float64)
+            codes[codes < 0] = np.nan
+            values[:, j], is_cat[j], n_levels[j] = codes, True, len(cats)
+        return values, is_cat, n_levels
+
+    # --- fit / predict --------------------------------------------------------------
+    def fit(self, X, y):
+        """Store the training rows as the context of the network.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric, or a DataFrame with categorical/object columns; NaN allowed.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        if self._mixed(X):
+            x, is_cat, n_levels = self._matrix(X, fitting=True)
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(x, y)
+        else:
+            x, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
+            self._categories = [None] * x.shape[1]
+            is_cat, n_levels = np.zeros(x.shape[1], bool), np.zeros(x.shape[1], np.int64)
+        check_classification_targets(y)
+        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        from autometa.fewshot.weights import load_weights
+
+        self._state, self.metadata_, self._arch = load_weights(self.weights)
+        self._model = None
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        rng = np.random.default_rng(seed)
+        self.support_x_, self.support_y_ = x, y_enc.astype(np.int64)
+        self.is_categorical_, self.n_levels_ = is_cat, n_levels
+        k = len(self.classes_)
+        g = min(k, self._arch.max_classes)
+        n_members = self.n_estimators
+        if k > self._arch.max_classes:  # enough codebooks to tell every class apart
+            n_members = max(n_members, 2 * math.ceil(math.log(k) / math.log(g)) + 1)
+        members = []
+        for e in range(n_members):
+            plan = make_plan(
+                is_cat,
+                n_levels,
+                rng,
+                max_features=self._arch.max_features,
+                transform=TRANSFORMS[e % len(TRANSFORMS)],
+            )
+            code = rng.permutation(np.arange(k) % g)  # class -> network label (0..g-1)
+            rows = self._subsample(y_enc, rng)
+            members.append({"plan": plan, "code": code, "rows": rows})
+        self.members_ = members
+        return self
+
+    def _subsample(self, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n = len(y)
+        if n <= self.max_support:
+            return np.arange(n)
+        rows = []
+        for c in np.unique(y):  # stratified, at least one row per class
+            idx = np.flatnonzero(y == c)
+            take = max(1, int(round(self.max_support * len(idx) / n)))
+            rows.append(rng.choice(idx, size=min(take, len(idx)), replace=False))
+        return np.sort(np.concatenate(rows))
+
+    def _get_model(self, device: str):
+        if self._model is None or self._model[0] != device:
+            from autometa.fewshot.model import build_model
+
+            model = build_model(self._arch)
+            model.load_state_dict(self._state)
+            self._model = (device, model.to(device).eval())
+        return self._model[1]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of the rows of X.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self, "members_")
+        xq, _, _ = self._matrix(X, fitting=False)
+        k = len(self.classes_)
+        if k == 1:
+            return np.ones((xq.shape[0], 1))
+        import torch
+
+        device = _resolve_device(self.device)
+        g = min(k, self._arch.max_classes)
+        f = self._arch.max_features
+        with _torch_threads(self._n_threads()), torch.inference_mode():
+            model = self._get_model(device)
+            scores = np.zeros((xq.shape[0], k))
+            for start in range(0, xq.shape[0], self.batch_size):
+                chunk = xq[start : start + self.batch_size]
+                by_size: dict = {}
+                for m in self.members_:
+                    by_size.setdefault(len(m["rows"]), []).append(m)
+                for group in by_size.values():
+                    enc = []
+                    for m in group:
+                        xs = self.support_x_[m["rows"]]
+                        vs, ms, vq, mq = encode_features(xs, chunk, m["plan"], self.n_levels_)
+                        enc.append(
+                            (
+                                *pad_features(vs, ms, f),
+                                *pad_features(vq, mq, f),
+                                m["code"][self.support_y_[m["rows"]]],
+                            )
+                        )
+                    t = [
+                        torch.as_tensor(np.stack([e[i] for e in enc]), device=device)
+                        for i in range(5)
+                    ]
+                    logits = model(t[0], t[1], t[4], t[2], t[3], torch.full((len(group),), g))
+                    logp = torch.log_softmax(logits[..., :g].float(), -1).cpu().numpy()
+                    for m, lp in zip(group, logp, strict=True):
+                        if k <= g:
+                            scores[start : start + len(chunk)] += np.exp(lp[:, m["code"]])
+                        else:
+                            scores[start : start + len(chunk)] += lp[:, m["code"]]
+        if k <= g:
+            proba = scores / len(self.members_)
+        else:
+            proba = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of each row of X."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
