@@ -135,6 +135,8 @@ def _save(clf, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     # The fitted estimator is pickled, as scikit-learn models are: load only files you made.
+    # The progress callback belongs to this terminal session, not to the model.
+    clf.set_params(callback=None)
     with open(out / "model.pkl", "wb") as fh:
         pickle.dump(clf, fh)
     clf.leaderboard_.to_csv(out / "leaderboard.csv", index=False)

@@ -28,9 +28,6 @@ from autometa.nas.preprocessing import SCALINGS, TablePreprocessor
 
 __all__ = ["MLPClassifier"]
 
-# Below this many rows in the smallest class there is no validation split: the network
-# trains on all rows for ``max_epochs`` epochs.
-_MIN_CLASS_ROWS_FOR_VALIDATION = 3
 
 
 @contextmanager
@@ -349,8 +346,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if self.validation_fraction == 0:
             return everything, None
         n_val = math.ceil(self.validation_fraction * n)
+        # A validation loss that cannot see every class misleads early stopping: without
+        # an expected validation row per class, train on all rows for max_epochs.
         if (
-            np.bincount(y).min() < _MIN_CLASS_ROWS_FOR_VALIDATION
+            np.bincount(y).min() * self.validation_fraction < 1.0
             or n_val < n_classes
             or n - n_val < n_classes
         ):

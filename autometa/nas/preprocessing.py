@@ -211,9 +211,9 @@ class TablePreprocessor:
             dtype = getattr(col, "dtype", None)
             if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.tolist() == cats:
                 codes = col.cat.codes.to_numpy()
-            else:
+            else:  # other categories, object or string values: match by value, -1 if unknown
                 values = col.astype(object) if isinstance(col, pd.Series) else col
-                codes = pd.Categorical(values, categories=cats).codes
+                codes = pd.Index(cats, dtype=object).get_indexer(np.asarray(values, dtype=object))
             out[:, k] = np.asarray(codes, dtype=np.int64) + 1
         return out
 

@@ -15,10 +15,10 @@ from autometa.search.evaluation import (
 from autometa.search.loop import SearchResult, TrialRecord, run_search
 
 __all__ = [
-    "METRICS",
     "BudgetExceeded",
     "EnsembleClassifier",
     "Evaluation",
+    "METRICS",
     "SearchResult",
     "TrialRecord",
     "evaluate_config",

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from autometa.cli import app
+
+runner = CliRunner()
+
+
+def test_fit_on_an_arff_file_saves_the_model(tmp_path, datasets_dir):
+    out = tmp_path / "model"
+    result = runner.invoke(app, [
+        "fit", str(datasets_dir / "uci/breast.w.arff"), "--target", "Class", "--time-budget", "20",
+        "--n-trials", "3", "--prior", "none", "--test-size", "0.25", "--out", str(out),
+    ])
+    assert result.exit_code == 0, result.output
+    assert "Leaderboard" in result.output and "held-out" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metric"] == "roc_auc"
+    assert len(pd.read_csv(out / "leaderboard.csv")) == 3
+    assert (out / "model.pkl").exists()
+
+
+def test_fit_csv_default_target_is_last_column(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.choice(["x", "y"], 80)})
+    frame["label"] = np.where(frame["a"] > 0, "pos", "neg")
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    result = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "--n-trials", "2",
+                                 "--prior", "none"])
+    assert result.exit_code == 0, result.output
+    assert "Leaderboard (best 2 of 2 trials)" in result.output
+
+
+def test_fit_reports_bad_target_clearly(tmp_path):
+    pd.DataFrame({"a": [1, 2], "b": [0, 1]}).to_csv(tmp_path / "d.csv", index=False)
+    result = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "--target", "nope"])
+    assert result.exit_code == 2
+    assert "Target column 'nope' is not in" in result.output
+
+
+def test_missing_file(tmp_path):
+    result = runner.invoke(app, ["fit", str(tmp_path / "none.csv")])
+    assert result.exit_code == 2 and "No such data file" in result.output
