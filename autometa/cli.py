@@ -58,8 +58,13 @@ def run_fit(
     random_state: int,
     prior: str | None,
     n_trials: int | None = None,
+    report: Path | None = None,
+    source: str = "data",
 ) -> None:
-    """Fit with a progress bar, print the leaderboard and (with ``test_size``) a held-out score."""
+    """Fit with a progress bar, print the leaderboard and (with ``test_size``) a held-out score.
+
+    With ``report``, also write the HTML report of the fit (of the training rows) there.
+    """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from sklearn.metrics import accuracy_score, roc_auc_score
     from sklearn.model_selection import train_test_split
@@ -128,6 +133,11 @@ def run_fit(
     if out is not None:
         _save(clf, out)
         console.print(f"model saved to {out}/")
+    if report is not None:
+        from autometa.report import describe_fit, write_html
+
+        write_html(describe_fit(clf, X, y, name=source), report)
+        console.print(f"report written to {report}")
 
 
 def _save(clf, out: Path) -> None:
@@ -174,6 +184,11 @@ def fit(
     prior: str | None = typer.Option("default", help="'default', a path, or 'none'."),
     n_trials: int | None = typer.Option(None, help="Stop after this many trials."),
     seed: int = typer.Option(0, help="Random seed."),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        help="Also write an HTML report of the fit (leaderboard, anytime curve, ensemble).",
+    ),
 ) -> None:
     """Search for the best model of DATA and save it."""
     X, y = _load(data, target)
@@ -189,7 +204,63 @@ def fit(
         random_state=seed,
         prior=None if prior == "none" else prior,
         n_trials=n_trials,
+        report=report,
+        source=data.name,
     )
+
+
+@app.command()
+def report(
+    data: Path | None = typer.Argument(
+        None, help="A CSV, Parquet or ARFF file (or use --openml-task)."
+    ),
+    target: str | None = typer.Option(
+        None, "--target", "-t", help="Class column (default: the last one)."
+    ),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained HTML report (with plots) here."
+    ),
+    prior: str = typer.Option("default", help="'default', a path, or 'none'."),
+    openml_task: int | None = typer.Option(
+        None, "--openml-task", help="Read the data of this OpenML task (needs openml-python)."
+    ),
+    openml_cache: Path | None = typer.Option(
+        None, "--openml-cache", help="openml-python cache directory (for --openml-task)."
+    ),
+    openml_server: str | None = typer.Option(
+        None, "--openml-server", help="OpenML API URL (for --openml-task)."
+    ),
+    seed: int = typer.Option(0, help="Random seed of the meta-features."),
+) -> None:
+    """Describe DATA as autometa sees it: profile, meta-features, nearest tasks of the prior,
+    recommended configurations and the tiny-data rule."""
+    from autometa.exceptions import AutoMetaError
+    from autometa.report import analyze_dataset, load_openml_task, terminal_view, write_html
+
+    if (data is None) == (openml_task is None):
+        _fail("Give either a data file or --openml-task ID (one of the two).")
+    if openml_task is not None:
+        try:
+            X, y, name = load_openml_task(
+                openml_task, cache_dir=openml_cache, server=openml_server
+            )
+        except AutoMetaError as exc:
+            _fail(str(exc))
+    else:
+        X, y = _load(data, target)
+        name = data.name
+    try:
+        result = analyze_dataset(
+            X, y, name=name, prior=None if prior == "none" else prior, random_state=seed
+        )
+    except (ValueError, AutoMetaError) as exc:
+        _fail(str(exc))
+    for part in terminal_view(result):
+        console.print(part)
+        console.print()
+    if html is not None:
+        write_html(result, html)
+        console.print(f"HTML report written to {html}")
 
 
 @app.command()

@@ -73,6 +73,16 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         in memory.
     study_name : str or None, default=None
         Study name within ``storage`` (a shared study lets several workers search together).
+    isolation : {"auto", "process", "none"}, default="auto"
+        Where trials are fitted. ``"process"``: in a reusable worker process that is stopped
+        when a trial passes its time limit (half the budget, at least 5 s) or ``memory_limit``,
+        so no single configuration can hang the search or exhaust memory. ``"none"``: in this
+        process (the limits are checked between folds only). ``"auto"``: a worker process
+        when ``time_budget >= 30`` or the table has over 200,000 cells, else in-process, where
+        starting a worker would cost a noticeable share of a small budget.
+    memory_limit : float, "auto" or None, default="auto"
+        Megabytes a trial's worker process may use (with process isolation). ``"auto"``:
+        half of the machine's memory.
     callback : callable or None, default=None
         Called with each finished trial's :class:`autometa.search.TrialRecord` (progress bars).
     verbose : int, default=0
@@ -101,6 +111,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         The prior's suggestions that were enqueued.
     metric_ : str
     fit_time_ : float
+    interrupted_ : bool
+        True when the search was stopped by ``KeyboardInterrupt``; the model is then built
+        from the trials that had finished.
     """
 
     def __init__(
@@ -119,6 +132,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         device: str = "auto",
         storage: str | None = None,
         study_name: str | None = None,
+        isolation: str = "auto",
+        memory_limit: Any = "auto",
         callback: Any = None,
         verbose: int = 0,
     ):
@@ -136,6 +151,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.storage = storage
         self.study_name = study_name
+        self.isolation = isolation
+        self.memory_limit = memory_limit
         self.callback = callback
         self.verbose = verbose
 
@@ -174,6 +191,15 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             or self.n_jobs == 0
         ):
             raise bad("n_jobs", "a non-zero int")
+        if self.isolation not in ("auto", "process", "none"):
+            raise bad("isolation", "'auto', 'process' or 'none'")
+        ml = self.memory_limit
+        if not (
+            ml is None
+            or (isinstance(ml, str) and ml == "auto")
+            or (isinstance(ml, numbers.Real) and not isinstance(ml, bool) and ml > 0)
+        ):
+            raise bad("memory_limit", "a float > 0 (megabytes), 'auto' or None")
         if self.families is not None:
             if isinstance(self.families, str) or not list(self.families):
                 raise bad("families", "a non-empty list of family names or None")
@@ -238,6 +264,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
                 n_classes,
                 self.metric_,
             )
+        runner, trial_limit = self._isolation(Xt, yc)
         result = run_search(
             Xt,
             yc,
@@ -255,8 +282,13 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             device=device,
             reserve=_refit_reserve(len(yc), splits),
             callback=self.callback,
+            runner=runner,
+            trial_time_limit=trial_limit,
         )
+        if runner is not None:
+            runner.close()
         self.study_ = result.study
+        self.interrupted_ = result.interrupted
         self.leaderboard_ = result.leaderboard()
         done = [r for r in result.records if r.state == "complete"]
         if not done:
@@ -280,6 +312,24 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.fit_time_ = time.monotonic() - start
         return self
 
+    def _isolation(self, Xt, yc):
+        """The worker process for trials (or None) and the per-trial time limit."""
+        from autometa.search.isolation import FoldRunner
+
+        budget = float(self.time_budget)
+        trial_limit = max(5.0, 0.5 * budget)
+        mode = self.isolation
+        if mode == "auto":
+            mode = "process" if budget >= 30 or Xt.size > 200_000 else "none"
+        if mode == "none":
+            return None, trial_limit
+        limit = self.memory_limit
+        if isinstance(limit, str):
+            import psutil
+
+            limit = psutil.virtual_memory().total / 2**20 / 2
+        return FoldRunner(Xt, yc, n_jobs=self.n_jobs, memory_limit_mb=limit), trial_limit
+
     def _suggestions(self, Xt, yc, families, seed) -> list[tuple[dict, str]]:
         """The configurations evaluated first: the prior's, else each family's default."""
         self.meta_features_ = None
@@ -290,20 +340,30 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         defaults.sort(key=lambda cs: order.get(cs[0]["family"], 9))
         if self.prior is None:
             return defaults
+        from autometa.prior import load_prior
+
+        try:
+            prior = load_prior(self.prior)
+        except (AutoMetaError, OSError) as exc:
+            if not _is_default(self.prior):
+                raise  # a prior the user asked for by path must load
+            warnings.warn(
+                f"The default prior could not be used ({exc}); falling back to a cold start.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return defaults
         try:
             import metafeatures
-            from autometa.prior import load_prior
 
-            prior = load_prior(self.prior)
             mf = metafeatures.extract(Xt, yc, random_state=seed)
             self.meta_features_ = {k: float(v) for k, v in dict(mf).items()}
             k = self.n_suggestions or _n_suggestions(float(self.time_budget), len(yc))
             ranked = prior.rank(self.meta_features_, k=k, families=families)
-        except (ImportError, AutoMetaError, OSError) as exc:
-            if self.prior != "default":
-                raise
+        except Exception as exc:  # describing the data must never cost the user a model
             warnings.warn(
-                f"The default prior could not be used ({exc}); falling back to a cold start.",
+                f"Meta-features or the prior's ranking failed ({type(exc).__name__}: {exc}); "
+                "falling back to a cold start.",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -364,6 +424,10 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.non_deterministic = self.n_trials is None
         return tags
+
+
+def _is_default(prior: Any) -> bool:
+    return isinstance(prior, str) and prior == "default"
 
 
 def _resolve_device(device: str) -> str:

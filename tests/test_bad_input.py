@@ -9,6 +9,7 @@ import pytest
 from autometa import AutoMetaClassifier
 
 FAST = dict(time_budget=30, n_trials=2, cv=2, prior=None, random_state=0, fewshot=False,
+            isolation="none",
             families=["logistic_regression"])
 
 

@@ -10,7 +10,7 @@ from autometa import AutoMetaClassifier
 def _fast():
     return AutoMetaClassifier(
         time_budget=60, n_trials=2, cv=2, families=["logistic_regression", "lightgbm"],
-        prior=None, random_state=0, fewshot=False,
+        prior=None, random_state=0, fewshot=False, isolation="none",
     )
 
 

@@ -7,10 +7,10 @@ from autometa.fewshot.classifier import FewShotClassifier
 from autometa.fewshot.weights import WEIGHTS_SCHEMA_VERSION, load_weights, save_weights
 
 __all__ = [
-    "WEIGHTS_SCHEMA_VERSION",
     "FewShotClassifier",
     "FewShotDataError",
     "FewShotWeightsError",
+    "WEIGHTS_SCHEMA_VERSION",
     "load_weights",
     "save_weights",
 ]

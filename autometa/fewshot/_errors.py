@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-try:  # the package root exception, when the package provides it
-    from autometa.exceptions import AutoMetaError
-except ImportError:  # pragma: no cover - only before autometa.exceptions exists
-
-    class AutoMetaError(Exception):  # type: ignore[no-redef]
-        """Root exception of autometa."""
+from autometa.exceptions import AutoMetaError, WeightsError
 
 
-class FewShotWeightsError(AutoMetaError):
+class FewShotWeightsError(WeightsError):
     """The few-shot network weights are missing, corrupted or of another schema."""
 
 

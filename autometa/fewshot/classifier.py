@@ -152,7 +152,13 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
 
     def _matrix(self, X, *, fitting: bool):
         """Float matrix with categorical columns as codes; (values, is_cat, n_levels)."""
-        if not self._mixed(X):
+        custom = self._mixed(X) if fitting else any(c is not None for c in self._categories)
+        if custom and not isinstance(X, pd.DataFrame):
+            raise ValueError(
+                "FewShotClassifier was fitted on a DataFrame with categorical columns; X "
+                f"must be a DataFrame with the same columns. Got {type(X).__name__} instead."
+            )
+        if not custom:
             x = validate_data(
                 self, X, reset=fitting, ensure_all_finite="allow-nan", dtype=np.float64
             )
@@ -192,6 +198,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
                 continue
             if not isinstance(col.dtype, pd.CategoricalDtype):
                 col = col.astype("object").where(col.isna(), col.astype(str))
+            col = col.astype("object").where(col.isin(cats))  # unseen levels -> missing
             codes = pd.Categorical(col, categories=cats).codes.astype(np.float64)
             codes[codes < 0] = np.nan
             values[:, j], is_cat[j], n_levels[j] = codes, True, len(cats)
@@ -226,6 +233,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
 
         self._state, self.metadata_, self._arch = load_weights(self.weights)
         self._model = None
+        self._get_model(_resolve_device(self.device))
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         rng = np.random.default_rng(seed)
         self.support_x_, self.support_y_ = x, y_enc.astype(np.int64)
@@ -335,7 +343,8 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Most probable class of each row of X."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -81,7 +81,7 @@ class InContextMethod:
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         self.opt.step()
         self.step += 1
-        return {"loss": float(loss), "acc": float(acc)}
+        return {"loss": float(loss.detach()), "acc": float(acc)}
 
     def evaluate(self, batches) -> dict:
         import torch

@@ -7,6 +7,7 @@ from autometa.metatrain.progress import ProgressCallback, RichProgress
 from autometa.metatrain.runner import cell_counts, run_evaluations
 from autometa.metatrain.sources import LocalSource, OpenMLSource, TaskSpec, resolve_source
 from autometa.metatrain.store import EvalStore
+from autometa.metatrain.train import meta_train
 
 __all__ = [
     "EvalStore",
@@ -17,6 +18,7 @@ __all__ = [
     "TaskSpec",
     "cell_counts",
     "export_evaluations",
+    "meta_train",
     "resolve_source",
     "run_evaluations",
 ]

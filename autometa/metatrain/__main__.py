@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     exp = sub.add_parser("export", help="export a store's evaluation table")
     exp.add_argument("--store", required=True)
     exp.add_argument("--out", required=True)
+    fit = sub.add_parser("fit", help="fit a prior from a store (or a prior folder)")
+    fit.add_argument("--store", required=True)
+    fit.add_argument("--out", required=True)
+    fit.add_argument("--method", default="auto")
+    fit.add_argument("--build-command", default=None)
     args = parser.parse_args(argv)
     if args.command == "run":
         from autometa.metatrain import RichProgress, run_evaluations
@@ -40,6 +45,15 @@ def main(argv: list[str] | None = None) -> int:
             progress=None if args.quiet else RichProgress(),
             random_state=args.random_state,
         )
+    elif args.command == "fit":
+        from autometa.prior import fit_prior, prior_info
+
+        fit_prior(args.store, args.out, method=args.method, build_command=args.build_command)
+        info = prior_info(args.out)
+        summary = {
+            k: info[k]
+            for k in ("n_tasks", "n_configs", "n_evaluations", "ranking_method", "size_bytes")
+        }
     else:
         from autometa.metatrain import export_evaluations
 

@@ -28,6 +28,8 @@ from autometa.nas.preprocessing import SCALINGS, TablePreprocessor
 
 __all__ = ["MLPClassifier"]
 
+# Categories with fewer training rows share the embedding of missing/unseen values.
+_MIN_CATEGORY_COUNT = 1
 
 
 @contextmanager
@@ -290,7 +292,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         from autometa.nas.training import resolve_device, train_network
 
         device = resolve_device(self.device)
-        prep = TablePreprocessor(scaling=self.scaling).fit(X, seed=prep_seed)
+        prep = TablePreprocessor(scaling=self.scaling, min_category_count=_MIN_CATEGORY_COUNT).fit(
+            X, seed=prep_seed
+        )
         x_num, x_cat = prep.transform(X)
         y_enc = y_enc.astype(np.int64)
         train_idx, val_idx = self._split(y_enc, len(classes), split_seed)

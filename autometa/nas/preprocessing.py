@@ -3,8 +3,9 @@
 Numeric columns are imputed with the training median (plus a 0/1 indicator for every
 column that had missing values in training) and scaled, either standardised or mapped
 through their empirical quantiles to a standard normal. Categorical columns become
-integer indices for an embedding table: index 0 is reserved for missing and unseen
-categories, index ``k + 1`` is the ``k``-th known category.
+integer indices for an embedding table: index 0 is shared by missing, unseen and rare
+categories (fewer than ``min_category_count`` training rows, whose embedding would only
+memorise those rows); the frequent categories get indices 1, 2, ...
 
 The fitted state is plain Python data (lists and floats), so it round-trips through JSON.
 """
@@ -92,6 +93,8 @@ class TablePreprocessor:
     ----------
     scaling : {"quantile", "standard"}
         How numeric columns are scaled after median imputation.
+    min_category_count : int
+        Categories seen in fewer training rows share index 0 with missing values.
 
     Attributes
     ----------
@@ -101,6 +104,9 @@ class TablePreprocessor:
         Positions of the categorical columns in the input.
     categories_ : list of list
         Known categories of each categorical column.
+    lookups_ : list of list of int
+        Per categorical column, the embedding index of code ``c`` at position ``c + 1``
+        (position 0: missing or unseen).
     medians_ : list of float
         Training median of each numeric column (0 for an all-missing column).
     indicators_ : list of int
@@ -112,9 +118,11 @@ class TablePreprocessor:
     """
 
     scaling: str = "quantile"
+    min_category_count: int = 1
     numeric_: list[int] = field(default_factory=list)
     categorical_: list[int] = field(default_factory=list)
     categories_: list[list[Any]] = field(default_factory=list)
+    lookups_: list[list[int]] = field(default_factory=list)
     medians_: list[float] = field(default_factory=list)
     indicators_: list[int] = field(default_factory=list)
     centers_: list[float] = field(default_factory=list)
@@ -151,6 +159,13 @@ class TablePreprocessor:
         else:
             self.numeric_ = list(range(X.shape[1]))
             self.categorical_, self.categories_ = [], []
+        self.lookups_ = []
+        for k, codes in enumerate(self._category_codes(X).T):
+            counts = np.bincount(codes[codes >= 0], minlength=len(self.categories_[k]))
+            frequent = np.flatnonzero(counts >= self.min_category_count)
+            lookup = np.zeros(len(counts) + 1, dtype=np.int64)
+            lookup[frequent + 1] = np.arange(1, len(frequent) + 1)
+            self.lookups_.append([int(v) for v in lookup])
         num = self._numeric_block(X)
         self._fit_numeric(num, seed)
         return self
@@ -191,7 +206,7 @@ class TablePreprocessor:
     @property
     def cardinalities(self) -> list[int]:
         """Embedding table size of each categorical column (known categories + 1)."""
-        return [len(c) + 1 for c in self.categories_]
+        return [max(lookup) + 1 for lookup in self.lookups_]
 
     def _numeric_block(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         n = X.shape[0]
@@ -203,7 +218,8 @@ class TablePreprocessor:
             arr = arr[:, self.numeric_]
         return np.asarray(arr, dtype=np.float64)
 
-    def _categorical_block(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+    def _category_codes(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Position of each value in its column's categories, -1 if missing or unknown."""
         n = X.shape[0]
         out = np.zeros((n, len(self.categorical_)), dtype=np.int64)
         for k, (i, cats) in enumerate(zip(self.categorical_, self.categories_, strict=True)):
@@ -214,7 +230,14 @@ class TablePreprocessor:
             else:  # other categories, object or string values: match by value, -1 if unknown
                 values = col.astype(object) if isinstance(col, pd.Series) else col
                 codes = pd.Index(cats, dtype=object).get_indexer(np.asarray(values, dtype=object))
-            out[:, k] = np.asarray(codes, dtype=np.int64) + 1
+            out[:, k] = codes
+        return out
+
+    def _categorical_block(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        codes = self._category_codes(X)
+        out = np.empty_like(codes)
+        for k, lookup in enumerate(self.lookups_):
+            out[:, k] = np.asarray(lookup, dtype=np.int64)[codes[:, k] + 1]
         return out
 
     def transform(self, X: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +248,7 @@ class TablePreprocessor:
         x_num : ndarray of shape (n_samples, n_numeric_features), float32
             Scaled numeric columns followed by the missing-value indicators.
         x_cat : ndarray of shape (n_samples, n_categorical), int64
-            Category indices, 0 for missing or unseen categories.
+            Category indices, 0 for missing, unseen or rare categories.
         """
         num = self._numeric_block(X)
         missing = np.isnan(num)
@@ -245,9 +268,11 @@ class TablePreprocessor:
         """JSON-serialisable fitted state."""
         return {
             "scaling": self.scaling,
+            "min_category_count": self.min_category_count,
             "numeric": list(self.numeric_),
             "categorical": list(self.categorical_),
             "categories": [list(c) for c in self.categories_],
+            "lookups": [list(c) for c in self.lookups_],
             "medians": list(self.medians_),
             "indicators": list(self.indicators_),
             "centers": list(self.centers_),
@@ -260,9 +285,11 @@ class TablePreprocessor:
         """Inverse of :meth:`to_dict`."""
         return cls(
             scaling=state["scaling"],
+            min_category_count=int(state["min_category_count"]),
             numeric_=list(state["numeric"]),
             categorical_=list(state["categorical"]),
             categories_=[list(c) for c in state["categories"]],
+            lookups_=[[int(v) for v in c] for c in state["lookups"]],
             medians_=[float(v) for v in state["medians"]],
             indicators_=[int(v) for v in state["indicators"]],
             centers_=[float(v) for v in state["centers"]],

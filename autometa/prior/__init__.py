@@ -8,8 +8,8 @@ from autometa.prior.features import extract_metafeatures
 from autometa.prior.fit import fit_prior
 
 __all__ = [
-    "SCHEMA_VERSION",
     "Prior",
+    "SCHEMA_VERSION",
     "Suggestion",
     "default_prior_path",
     "extract_metafeatures",

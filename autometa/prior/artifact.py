@@ -59,8 +59,7 @@ def write_files(out_dir: Path, files: dict[str, Any], manifest: dict[str, Any]) 
         tmp = out_dir / (name + ".tmp")
         writer(tmp)
         os.replace(tmp, out_dir / name)
-        listed[name] = {"size": (out_dir / name).stat().st_size,
-                        "sha256": _sha256(out_dir / name)}
+        listed[name] = {"size": (out_dir / name).stat().st_size, "sha256": _sha256(out_dir / name)}
     manifest = dict(manifest, files=listed)
     tmp = out_dir / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n", encoding="utf-8")
@@ -140,8 +139,10 @@ def load_prior(path: str | os.PathLike[str] = "default") -> Any:
     root, manifest = read_manifest(path)
     try:
         evaluations = pd.read_parquet(root / "evaluations.parquet")
-        configs = {c["config_id"]: {"family": c["family"], "params": c["params"]}
-                   for c in json.loads((root / "configs.json").read_text(encoding="utf-8"))}
+        configs = {
+            c["config_id"]: {"family": c["family"], "params": c["params"]}
+            for c in json.loads((root / "configs.json").read_text(encoding="utf-8"))
+        }
         mf = pd.read_parquet(root / "metafeatures.parquet")
         ids = list(manifest["configs"])
         tasks = list(manifest["tasks"])

@@ -125,7 +125,9 @@ class Prior:
     def neighbors(self, meta_features: Mapping[str, float], k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` most similar tasks of the prior, as ``(task name, similarity in [0, 1])``."""
         if not isinstance(k, int) or k < 1:
-            raise ValueError(f"The 'k' parameter of Prior.neighbors must be an int >= 1. Got {k!r}.")
+            raise ValueError(
+                f"The 'k' parameter of Prior.neighbors must be an int >= 1. Got {k!r} instead."
+            )
         x = self._scaled(meta_features)
         d = np.sqrt(((self._Z - x) ** 2).sum(axis=1))
         nn = np.argsort(d, kind="stable")[:k]
@@ -163,8 +165,11 @@ class Prior:
             order = np.argsort(-expected, kind="stable")
         elif self._method == "portfolio":
             order = np.array(
-                self._portfolio + [i for i in np.argsort(-expected, kind="stable")
-                                   if i not in set(self._portfolio)], dtype=int
+                self._portfolio
+                + [
+                    i for i in np.argsort(-expected, kind="stable") if i not in set(self._portfolio)
+                ],
+                dtype=int,
             )
         else:
             order = np.argsort(-expected, kind="stable")

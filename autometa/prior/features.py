@@ -58,8 +58,12 @@ def simple_metafeatures(X: Any, y: Any) -> dict[str, float]:
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     labels = pd.Series(np.asarray(y)).astype(str)
     n, d = frame.shape
-    numeric = [c for c in frame.columns if not isinstance(frame[c].dtype, pd.CategoricalDtype)
-               and pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    numeric = [
+        c
+        for c in frame.columns
+        if not isinstance(frame[c].dtype, pd.CategoricalDtype)
+        and pd.api.types.is_numeric_dtype(frame[c].dtype)
+    ]
     shares = labels.value_counts(normalize=True).to_numpy()
     entropy = float(-(shares * np.log2(shares)).sum())
     skews = []
@@ -85,7 +89,8 @@ def _signed_log(values: np.ndarray) -> np.ndarray:
 
 
 def scale_metafeatures(
-    table: pd.DataFrame, center: Sequence[float] | None = None,
+    table: pd.DataFrame,
+    center: Sequence[float] | None = None,
     scale: Sequence[float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Signed-log transform then standardise; missing values become 0 (the mean).
@@ -120,8 +125,9 @@ def config_features(configs: Sequence[Mapping[str, Any]], families: Sequence[str
     for i, cfg in enumerate(configs):
         for name, value in cfg["params"].items():
             cols.setdefault(f"{cfg['family']}:{name}", [None] * len(configs))[i] = value
-    out: dict[str, Any] = {"family": [families.index(c["family"]) if c["family"] in families
-                                      else -1 for c in configs]}
+    out: dict[str, Any] = {
+        "family": [families.index(c["family"]) if c["family"] in families else -1 for c in configs]
+    }
     for key in sorted(cols):
         values = cols[key]
         present = [v for v in values if v is not None]

@@ -39,8 +39,10 @@ def load_metadata(source: str | Path, *, random_state: int = 0) -> dict[str, Any
     """
     path = Path(source)
     if path.is_dir():
-        configs = {c["config_id"]: {"family": c["family"], "params": c["params"]}
-                   for c in json.loads((path / "configs.json").read_text(encoding="utf-8"))}
+        configs = {
+            c["config_id"]: {"family": c["family"], "params": c["params"]}
+            for c in json.loads((path / "configs.json").read_text(encoding="utf-8"))
+        }
         settings, src = {}, str(path)
         if (path / "manifest.json").is_file():
             old = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
@@ -51,8 +53,11 @@ def load_metadata(source: str | Path, *, random_state: int = 0) -> dict[str, Any
             "configs": configs,
             "tasks": pd.read_csv(path / "tasks.csv"),
             "metafeatures": pd.read_parquet(mf_file) if mf_file.is_file() else pd.DataFrame(),
-            "extractor": (json.loads((path / "manifest.json").read_text())["metafeatures"]
-                          ["extractor"] if (path / "manifest.json").is_file() else "unknown"),
+            "extractor": (
+                json.loads((path / "manifest.json").read_text())["metafeatures"]["extractor"]
+                if (path / "manifest.json").is_file()
+                else "unknown"
+            ),
             "settings": settings,
             "source": src,
         }
@@ -71,6 +76,7 @@ def load_metadata(source: str | Path, *, random_state: int = 0) -> dict[str, Any
             X = frame.drop(columns=["__y__", "__fold__"])
             values = extract_metafeatures(X, frame["__y__"].to_numpy(), random_state=random_state)
             store.set_metafeatures(row.name, values, extractor)
+        tasks = tasks.assign(numeric_share=[_numeric_share(p) for p in tasks["data_path"]])
         return {
             "evaluations": store.evaluations(),
             "configs": store.configs(),
@@ -80,6 +86,19 @@ def load_metadata(source: str | Path, *, random_state: int = 0) -> dict[str, Any
             "settings": store.get_meta("settings") or {},
             "source": str(path),
         }
+
+
+def _numeric_share(path: str) -> float:
+    """Share of numeric columns of a prepared task table (from its Parquet schema)."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, ValueError):
+        return float("nan")
+    cols = [f for f in schema if f.name not in {"__y__", "__fold__"}]
+    numeric = [f for f in cols if str(f.type).startswith(("double", "float", "int"))]
+    return len(numeric) / max(1, len(cols))
 
 
 def loto_evaluate(
@@ -202,19 +221,27 @@ def fit_prior(
     mf = mf[sorted(mf.columns)]
     Z, center, scale = scale_metafeatures(mf)
     length = _median_distance(Z)
-    fam_order = [f for f in FAMILIES] + sorted({c["family"] for c in meta["configs"].values()}
-                                               - set(FAMILIES))
+    fam_order = [f for f in FAMILIES] + sorted(
+        {c["family"] for c in meta["configs"].values()} - set(FAMILIES)
+    )
     configs = [meta["configs"][c] for c in ids]
     C = config_features(configs, fam_order).to_numpy(dtype="float64")
-    loto = loto_evaluate(norm, Z, C if method in {"auto", "lgbm"} else None,
-                         length=length, portfolio_size=portfolio_size,
-                         random_state=random_state)
+    loto = loto_evaluate(
+        norm,
+        Z,
+        C if method in {"auto", "lgbm"} else None,
+        length=length,
+        portfolio_size=portfolio_size,
+        random_state=random_state,
+    )
     summary = {
         m: {f"top{k}": float(np.nanmean(v[:, j])) for j, k in enumerate(TOPK)}
         for m, v in loto.items()
     }
-    knn_best = max((m for m in summary if m.startswith("knn")),
-                   key=lambda m: (summary[m]["top1"] + summary[m]["top5"], -int(m[3:])))
+    knn_best = max(
+        (m for m in summary if m.startswith("knn")),
+        key=lambda m: (summary[m]["top1"] + summary[m]["top5"], -int(m[3:])),
+    )
     if method == "auto":
         candidates = [knn_best, "portfolio", "lgbm"]
         chosen = max(candidates, key=lambda m: summary[m]["top1"] + summary[m]["top5"])
@@ -222,8 +249,9 @@ def fit_prior(
         chosen = knn_best if method == "knn" else method
     files: dict[str, Any] = {
         "evaluations.parquet": lambda p: ev.to_parquet(p, index=False, compression="zstd"),
-        "configs.json": lambda p: Path(p).write_text(json.dumps(
-            [{"config_id": k, **v} for k, v in meta["configs"].items()], indent=1)),
+        "configs.json": lambda p: Path(p).write_text(
+            json.dumps([{"config_id": k, **v} for k, v in meta["configs"].items()], indent=1)
+        ),
         "tasks.csv": lambda p: meta["tasks"].to_csv(p, index=False),
         "metafeatures.parquet": lambda p: mf_all.to_parquet(p, compression="zstd"),
     }

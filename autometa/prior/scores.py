@@ -8,6 +8,7 @@ folds of the metric); a configuration that failed or timed out on a task scores 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -99,8 +100,11 @@ def greedy_portfolio(norm: np.ndarray, size: int) -> list[int]:
 def portfolio_order(norm: np.ndarray, size: int = 32) -> np.ndarray:
     """All columns: the greedy portfolio first, then the others by mean normalised score."""
     chosen = greedy_portfolio(norm, size)
-    rest = [int(i) for i in np.argsort(-np.nanmean(np.nan_to_num(norm, nan=0.0), axis=0))
-            if int(i) not in chosen]
+    rest = [
+        int(i)
+        for i in np.argsort(-np.nanmean(np.nan_to_num(norm, nan=0.0), axis=0))
+        if int(i) not in chosen
+    ]
     return np.array(chosen + rest, dtype=int)
 
 
@@ -139,7 +143,8 @@ def knn_predict(
     sub = norm[nn]
     have = ~np.isnan(sub)
     wsum = (w[:, None] * have).sum(axis=0)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # configurations no neighbour has
         expected = (w[:, None] * np.nan_to_num(sub)).sum(axis=0) / wsum
         spread = np.nanstd(sub, axis=0)
         overall = np.nanmean(norm, axis=0)
@@ -160,8 +165,9 @@ def lgbm_fit(Z: np.ndarray, C: np.ndarray, norm: np.ndarray, random_state: int =
     X, y = lgbm_rows(Z, C, norm)
     params = dict(LGBM_PARAMS, seed=int(random_state))
     params["min_data_in_leaf"] = int(min(params["min_data_in_leaf"], max(2, len(y) // 10)))
-    data = lgb.Dataset(X, y, categorical_feature=[Z.shape[1]], free_raw_data=True,
-                       params={"verbosity": -1})
+    data = lgb.Dataset(
+        X, y, categorical_feature=[Z.shape[1]], free_raw_data=True, params={"verbosity": -1}
+    )
     return lgb.train(params, data, num_boost_round=LGBM_ROUNDS)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ __all__ = [
     "METRICS",
     "BudgetExceeded",
     "Evaluation",
+    "aligned_proba",
     "evaluate_config",
+    "in_process",
     "make_splits",
     "resolve_metric",
     "score_proba",
@@ -97,7 +100,7 @@ class Evaluation:
     n_folds: int
 
 
-def _aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
+def aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
     proba = np.asarray(model.predict_proba(X), dtype=float)
     classes = np.asarray(model.classes_)
     if proba.shape[1] == n_classes and np.array_equal(classes, np.arange(n_classes)):
@@ -107,9 +110,25 @@ def _aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
     return full
 
 
+FoldFit = Callable[[np.ndarray, np.ndarray, float], "tuple[np.ndarray, float]"]
+
+
+def in_process(build: Callable[[], Any], X: Any, y: np.ndarray, n_classes: int) -> FoldFit:
+    """A fold fitter that builds and fits in this process (the time limit is checked between
+    folds only)."""
+
+    def fit_fold(train: np.ndarray, test: np.ndarray, timeout: float):
+        model = build()
+        start = time.monotonic()
+        model.fit(X.iloc[train], y[train])
+        proba = aligned_proba(model, X.iloc[test], n_classes)
+        return proba, time.monotonic() - start
+
+    return fit_fold
+
+
 def evaluate_config(
-    build: Callable[[], Any],
-    X: Any,
+    fit_fold: FoldFit,
     y: np.ndarray,
     splits: list[tuple[np.ndarray, np.ndarray]],
     metric: str,
@@ -118,8 +137,9 @@ def evaluate_config(
     deadline: float | None = None,
     report: Callable[[int, float], None] | None = None,
 ) -> Evaluation:
-    """Fit ``build()`` on each training split and score the out-of-fold probabilities.
+    """Fit each training split with ``fit_fold`` and score the out-of-fold probabilities.
 
+    ``fit_fold(train, test, timeout)`` returns ``(probabilities of test rows, fit seconds)``.
     ``report(step, partial_score)`` is called after every fold (Optuna pruning hooks in there
     and may raise). Before a fold starts, if the time the previous folds took says it cannot
     finish by ``deadline``, :class:`BudgetExceeded` is raised.
@@ -128,17 +148,14 @@ def evaluate_config(
     done = np.zeros(len(y), dtype=bool)
     fit_time = 0.0
     for i, (train, test) in enumerate(splits):
-        if deadline is not None and i > 0:
-            per_fold = fit_time / i
-            if time.monotonic() + per_fold > deadline:
-                raise BudgetExceeded(
-                    f"stopped after {i} of {len(splits)} folds: the time budget would be exceeded"
-                )
-        model = build()
-        start = time.monotonic()
-        model.fit(X.iloc[train], y[train])
-        oof[test] = _aligned_proba(model, X.iloc[test], n_classes)
-        fit_time += time.monotonic() - start
+        left = math.inf if deadline is None else deadline - time.monotonic()
+        if i > 0 and fit_time / i > left:
+            raise BudgetExceeded(
+                f"stopped after {i} of {len(splits)} folds: the time budget would be exceeded"
+            )
+        proba, seconds = fit_fold(train, test, left)
+        oof[test] = proba
+        fit_time += seconds
         done[test] = True
         if report is not None and i < len(splits) - 1:
             partial = score_proba(metric, y[done], oof[done])

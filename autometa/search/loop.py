@@ -15,7 +15,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from autometa import space
-from autometa.search.evaluation import BudgetExceeded, Evaluation, evaluate_config
+from autometa.search.evaluation import BudgetExceeded, Evaluation, evaluate_config, in_process
+from autometa.search.isolation import FoldRunner, TrialMemoryError, TrialTimeout
 
 __all__ = ["SearchResult", "TrialRecord", "run_search"]
 
@@ -34,6 +35,7 @@ class TrialRecord:
     fit_time: float
     duration: float
     error: str = ""
+    finished_at: float = math.nan  # seconds since the search started
 
 
 @dataclass
@@ -57,6 +59,7 @@ class SearchResult:
                 "score": r.score,
                 "fit_time": r.fit_time,
                 "duration": r.duration,
+                "finished_at": r.finished_at,
                 "params": json.dumps(r.config.get("params", {}), sort_keys=True),
                 "error": r.error,
             }
@@ -70,6 +73,7 @@ class SearchResult:
             "score",
             "fit_time",
             "duration",
+            "finished_at",
             "params",
             "error",
         ]
@@ -98,11 +102,16 @@ def run_search(
     keep_oof: int = 20,
     reserve: Callable[[list[TrialRecord]], float] | None = None,
     callback: Callable[[TrialRecord], None] | None = None,
+    runner: FoldRunner | None = None,
+    trial_time_limit: float | None = None,
 ) -> SearchResult:
     """Run the Optuna study until ``deadline`` (monotonic seconds) or ``n_trials`` trials.
 
     ``enqueue`` lists ``(config, source)`` pairs evaluated first, in order. ``reserve(records)``
-    returns the seconds to keep free before the deadline (for the final refit).
+    returns the seconds to keep free before the deadline (for the final refit). With a
+    ``runner``, folds are fitted in its worker process, which is stopped when a trial passes
+    ``trial_time_limit`` seconds or the memory limit; otherwise they run in this process and
+    the limits are checked between folds.
     """
     import optuna
 
@@ -129,6 +138,7 @@ def run_search(
             skip_if_exists=storage is not None,
         )
     result = SearchResult(study=study, records=[])
+    search_start = time.monotonic()
 
     def objective(trial: optuna.Trial) -> float:
         start = time.monotonic()
@@ -149,17 +159,36 @@ def run_search(
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after fold {step + 1}: {value:.4f}")
 
-        record = TrialRecord(trial.number, config, source, "running", math.nan, 0.0, 0.0)
+        record = TrialRecord(
+            trial.number, config, source, "running", math.nan, 0.0, 0.0, finished_at=search_start
+        )
+        limit_hit = trial_time_limit is not None and start + trial_time_limit < deadline
+        trial_deadline = start + trial_time_limit if limit_hit else deadline
+        if runner is None:
+            fit_fold = in_process(build, X, y, n_classes)
+        else:
+
+            def fit_fold(train, test, timeout):
+                return runner.run(config, model_seed, device, train, test, n_classes, timeout)
+
         try:
             ev: Evaluation = evaluate_config(
-                build, X, y, splits, metric, n_classes, deadline=deadline, report=report
+                fit_fold, y, splits, metric, n_classes, deadline=trial_deadline, report=report
             )
         except optuna.TrialPruned as exc:
             _finish(record, "pruned", start, str(exc))
             raise
-        except BudgetExceeded as exc:
+        except (BudgetExceeded, TrialTimeout) as exc:
+            if limit_hit:  # the trial's own limit: a property of the configuration
+                _finish(record, "timeout", start, f"{exc} (trial limit {trial_time_limit:.1f} s)")
+                trial.set_user_attr("error", record.error)
+                raise
             _finish(record, "budget", start, str(exc))
             raise optuna.TrialPruned(str(exc)) from None
+        except TrialMemoryError as exc:
+            _finish(record, "memory", start, str(exc))
+            trial.set_user_attr("error", record.error)
+            raise
         except (KeyboardInterrupt, SystemExit):
             _finish(record, "interrupted", start, "interrupted")
             raise
@@ -218,7 +247,9 @@ def run_search(
 
 def _finish(record: TrialRecord, state: str, start: float, error: str = "") -> None:
     record.state = state
-    record.duration = time.monotonic() - start
+    now = time.monotonic()
+    record.duration = now - start
+    record.finished_at = now - record.finished_at  # holds the search's start until here
     record.error = error
 
 

@@ -14,12 +14,8 @@ import autometa.fewshot as fewshot
 from autometa.fewshot import FewShotClassifier, FewShotWeightsError, load_weights, save_weights
 from autometa.fewshot.weights import DEFAULT_WEIGHTS
 
-EXPECTED_FAILURES = {
-    # Probabilities are computed in float32 by a network whose matrix products are blocked
-    # differently for different batch sizes, so subsets agree to ~1e-6, not 1e-7.
-    "check_methods_subset_invariance": "float32 network: batch-size dependent rounding",
-    "check_methods_sample_order_invariance": "float32 network: batch-size dependent rounding",
-}
+# No expected failures: every check of scikit-learn passes.
+EXPECTED_FAILURES: dict = {}
 
 
 def test_all_is_sorted_and_exported():
@@ -76,6 +72,8 @@ def test_categorical_and_missing_dataframe():
     proba = clf.predict_proba(test)
     assert proba.shape == (40, 2) and np.isfinite(proba).all()
     assert roc_auc_score(y[80:], proba[:, 1]) > 0.7
+    with pytest.raises(ValueError, match="must be a DataFrame"):
+        clf.predict_proba(test.to_numpy())
 
 
 def test_more_features_than_the_network_width():

@@ -31,8 +31,11 @@ def test_suggested_params_are_json_and_build_estimators():
     clf = MLP_FAMILY.build(params, random_state=3, n_jobs=1, device="cpu")
     assert isinstance(clf, MLPClassifier)
     assert clf.get_params() == {
-        **MLPClassifier().get_params(), **params,
-        "random_state": 3, "n_jobs": 1, "device": "cpu",
+        **MLPClassifier().get_params(),
+        **params,
+        "random_state": 3,
+        "n_jobs": 1,
+        "device": "cpu",
     }
 
 

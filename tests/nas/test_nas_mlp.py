@@ -25,9 +25,17 @@ from autometa.nas.training import resolve_device
 _CHECKED = [
     MLPClassifier(width=32, max_epochs=30, learning_rate=1e-2, random_state=0),
     MLPClassifier(
-        width=32, depth=3, shape="constant", normalization="batch", residual=True,
-        activation="gelu", scaling="standard", dropout=0.3, max_epochs=30,
-        learning_rate=1e-2, random_state=0,
+        width=32,
+        depth=3,
+        shape="constant",
+        normalization="batch",
+        residual=True,
+        activation="gelu",
+        scaling="standard",
+        dropout=0.3,
+        max_epochs=30,
+        learning_rate=1e-2,
+        random_state=0,
     ),
 ]
 EXPECTED_FAILURES: dict[str, str] = {}
@@ -110,8 +118,9 @@ def test_threads_capped_during_fit_and_restored():
     seen: list[int] = []
     try:
         torch.set_num_threads(2)
-        clf = _fast(max_epochs=2, n_jobs=1, epoch_callback=lambda e, v: seen.append(
-            torch.get_num_threads()))
+        clf = _fast(
+            max_epochs=2, n_jobs=1, epoch_callback=lambda e, v: seen.append(torch.get_num_threads())
+        )
         clf.fit(X, y)
         assert seen == [1, 1]
         assert torch.get_num_threads() == 2
@@ -218,9 +227,18 @@ def test_device_auto_resolves_to_what_is_available():
 
 @pytest.mark.parametrize(
     ("param", "value"),
-    [("depth", 0), ("width", 2.5), ("shape", "round"), ("activation", "tanh"),
-     ("dropout", 1.0), ("residual", "yes"), ("learning_rate", 0), ("time_limit", -1),
-     ("validation_fraction", 1.0), ("epoch_callback", "print")],
+    [
+        ("depth", 0),
+        ("width", 2.5),
+        ("shape", "round"),
+        ("activation", "tanh"),
+        ("dropout", 1.0),
+        ("residual", "yes"),
+        ("learning_rate", 0),
+        ("time_limit", -1),
+        ("validation_fraction", 1.0),
+        ("epoch_callback", "print"),
+    ],
 )
 def test_invalid_parameters_are_named(param, value):
     X, y = _frame(n=60)

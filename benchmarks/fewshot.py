@@ -1,0 +1,313 @@
+"""Tiny-data benchmark of the few-shot learner (see BENCHMARK.md, "Tiny data").
+
+Tasks: corpus datasets with <= 200 rows (repeated stratified 2/3-1/3 splits), and larger
+ones subsampled (stratified) to 32, 64 and 128 training rows, scored on the remaining rows
+(at most --max-test of them). Datasets the shipped weights saw in meta-training (or used
+for validation) are reported separately from the held-out ones.
+
+    python benchmarks/fewshot.py                       # full run, writes docs/fewshot.md
+    python benchmarks/fewshot.py --repeats 2 --max-datasets 8 --no-write   # quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autometa.fewshot import FewShotClassifier, load_weights  # noqa: E402
+from autometa.fewshot._arff import load_dataset  # noqa: E402
+
+SMALL = 200
+SIZES = (32, 64, 128)
+
+
+def _preprocessor(X: pd.DataFrame):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    cats = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    nums = [c for c in X.columns if c not in cats]
+    return ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                              StandardScaler()), nums),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), cats),
+    ])
+
+
+def _objectify(X: pd.DataFrame) -> pd.DataFrame:
+    out = X.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype("object").where(out[c].notna(), np.nan)
+    return out
+
+
+def make_systems(with_automl: bool, time_budget: float, weights=None) -> dict:
+    from lightgbm import LGBMClassifier
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    def fewshot(X, seed):
+        return FewShotClassifier(random_state=seed, weights=weights), X
+
+    def logreg(X, seed):
+        return make_pipeline(_preprocessor(X), LogisticRegression(max_iter=2000)), _objectify(X)
+
+    def rf(X, seed):
+        model = RandomForestClassifier(random_state=seed, n_jobs=1)
+        return make_pipeline(_preprocessor(X), model), _objectify(X)
+
+    def lgbm(X, seed):
+        return LGBMClassifier(random_state=seed, n_jobs=1, verbose=-1), X
+
+    systems = {"fewshot": fewshot, "logreg": logreg, "rf": rf, "lightgbm": lgbm}
+    if with_automl:
+        def automl(X, seed):
+            from autometa import AutoMetaClassifier
+
+            return AutoMetaClassifier(time_budget=time_budget, random_state=seed), X
+
+        systems[f"autometa-{time_budget:g}s"] = automl
+    return systems
+
+
+def automl_available(time_budget: float) -> str | None:
+    """None when AutoMetaClassifier fits; otherwise the reason it is skipped."""
+    try:
+        from autometa import AutoMetaClassifier
+    except Exception as exc:  # noqa: BLE001
+        return f"autometa.AutoMetaClassifier is not importable ({exc.__class__.__name__}: {exc})"
+    try:
+        rng = np.random.default_rng(0)
+        X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+        y = (X["a"] > 0).astype(int)
+        AutoMetaClassifier(time_budget=min(time_budget, 3), random_state=0).fit(X, y)
+    except Exception as exc:  # noqa: BLE001
+        return f"AutoMetaClassifier.fit failed ({exc.__class__.__name__}: {exc})"
+    return None
+
+
+def stratified_take(y: np.ndarray, n_take: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of a stratified sample of n_take rows (every class once when possible)."""
+    classes, counts = np.unique(y, return_counts=True)
+    share = counts / counts.sum() * n_take
+    take = np.maximum(np.floor(share).astype(int), 1 if n_take >= len(classes) else 0)
+    take = np.minimum(take, counts)
+    while take.sum() < n_take:
+        room = np.flatnonzero(take < counts)
+        take[room[np.argmax((share - take)[room])]] += 1
+    while take.sum() > n_take:
+        take[np.argmax(take)] -= 1
+    idx = [rng.choice(np.flatnonzero(y == c), size=t, replace=False)
+           for c, t in zip(classes, take, strict=True)]
+    return np.sort(np.concatenate(idx))
+
+
+def score(model, X_te, y_te, classes_all) -> tuple[float, float]:
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    proba = model.predict_proba(X_te)
+    full = np.zeros((len(y_te), len(classes_all)))
+    cols = np.searchsorted(classes_all, model.classes_)
+    full[:, cols] = proba
+    present = np.unique(y_te)
+    acc = accuracy_score(y_te, classes_all[np.argmax(full, axis=1)])
+    if len(present) == 2:
+        p = full[:, present[1]] / np.maximum(full[:, present].sum(1), 1e-12)
+        return float(roc_auc_score(y_te == present[1], p)), acc
+    sub = full[:, present] + 1e-12
+    sub /= sub.sum(1, keepdims=True)
+    return float(roc_auc_score(y_te, sub, multi_class="ovr", average="macro",
+                               labels=present)), acc
+
+
+def tasks_for(name: str, n_rows: int) -> list:
+    return [(name, "all")] if n_rows <= SMALL else [(name, s) for s in SIZES]
+
+
+def run_task(X, y, size, repeats, systems, max_test, automl_repeats):
+    classes_all = np.unique(y)
+    rows = []
+    for r in range(repeats):
+        rng = np.random.default_rng(1000 + r)
+        if size == "all":
+            tr = stratified_take(y, int(round(len(y) * 2 / 3)), rng)
+        else:
+            tr = stratified_take(y, int(size), rng)
+        te = np.setdiff1d(np.arange(len(y)), tr)
+        if len(te) > max_test:
+            te = np.sort(rng.choice(te, size=max_test, replace=False))
+        if len(np.unique(y[te])) < 2 or len(np.unique(y[tr])) < 2:
+            continue
+        for sys_name, make in systems.items():
+            if sys_name.startswith("autometa") and r >= automl_repeats:
+                continue
+            model, Xs = make(X, r)
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(Xs.iloc[tr], y[tr])
+                auc, acc = score(model, Xs.iloc[te], y[te], classes_all)
+            rows.append({"system": sys_name, "repeat": r, "auc": auc, "acc": acc,
+                         "seconds": time.perf_counter() - t0})
+    return rows
+
+
+def time_predict(n_query=1000, n_support=128, n_features=10, repeats=7, weights=None) -> dict:
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_query + n_support, n_features, random_state=0)
+    clf = FewShotClassifier(random_state=0, n_jobs=1, weights=weights)
+    t0 = time.perf_counter()
+    clf.fit(X[:n_support], y[:n_support])
+    fit_s = time.perf_counter() - t0
+    clf.predict_proba(X[n_support:])  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        clf.predict_proba(X[n_support:])
+        times.append(time.perf_counter() - t0)
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return {"load": load, "fit_s": fit_s, "median_s": float(np.median(times)),
+            "min_s": float(np.min(times)),
+            "n_estimators": clf.n_estimators, "n_features": n_features}
+
+
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    """Per system: mean AUC/accuracy over tasks and mean rank (ranks per task on mean AUC)."""
+    per_task = df.groupby(["task", "system"])[["auc", "acc", "seconds"]].mean().reset_index()
+    full = per_task.pivot(index="task", columns="system", values="auc").dropna()
+    ranks = full.rank(axis=1, ascending=False).mean()
+    wins = {s: int((full.rank(axis=1, ascending=False)[s] == 1).sum()) for s in full.columns}
+    agg = per_task[per_task.task.isin(full.index)].groupby("system").agg(
+        auc=("auc", "mean"), acc=("acc", "mean"), seconds=("seconds", "mean"))
+    agg["rank"] = ranks
+    agg["first_places"] = pd.Series(wins)
+    agg["tasks"] = len(full)
+    return agg.sort_values("rank")
+
+
+def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict) -> str:
+    lines = [f"Command: `{command}`", "",
+             f"Weights: {meta.get('steps')} meta-training steps "
+             f"({meta.get('elapsed_s', 0) / 60:.0f} min on one CPU thread).", ""]
+    for title, (agg, by_size) in tables.items():
+        lines += [f"### {title}", "", "| system | mean ROC AUC | mean accuracy | mean rank | "
+                  "first places | fit+predict s |", "|---|---|---|---|---|---|"]
+        for s, r in agg.iterrows():
+            lines.append(f"| {s} | {r.auc:.4f} | {r.acc:.4f} | {r['rank']:.2f} | "
+                         f"{int(r.first_places)} / {int(r.tasks)} | {r.seconds:.2f} |")
+        lines += ["", "Mean ROC AUC by training-set size:", "",
+                  "| size | " + " | ".join(by_size.columns) + " |",
+                  "|---|" + "---|" * len(by_size.columns)]
+        for size, r in by_size.iterrows():
+            lines.append(f"| {size} | " + " | ".join(f"{v:.4f}" for v in r) + " |")
+        lines.append("")
+    lines += [f"predict_proba, {timing['n_query']} query rows x {timing['n_support']} support "
+              f"rows x {timing['n_features']} features, n_estimators={timing['n_estimators']}, "
+              f"1 thread: median {timing['median_s'] * 1000:.0f} ms (min "
+              f"{timing['min_s'] * 1000:.0f} ms) over 7 calls; "
+              f"fit {timing['fit_s'] * 1000:.0f} ms; load average {timing['load']}.",
+              ""]
+    lines += [f"Note: {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "datasets"))
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--max-datasets", type=int, default=None, help="per group (quick runs)")
+    ap.add_argument("--max-test", type=int, default=1000, help="cap on scored rows")
+    ap.add_argument("--no-automl", action="store_true")
+    ap.add_argument("--automl-repeats", type=int, default=2)
+    ap.add_argument("--time-budget", type=float, default=10.0)
+    ap.add_argument("--skip-seen", action="store_true", help="skip meta-training datasets")
+    ap.add_argument("--weights", default=None, help="weights to benchmark (default: shipped)")
+    ap.add_argument("--no-write", action="store_true", help="do not update docs/fewshot.md")
+    ap.add_argument("--doc", default=str(ROOT / "docs" / "fewshot.md"))
+    args = ap.parse_args(argv)
+    command = "python benchmarks/fewshot.py " + " ".join(sys.argv[1:] if argv is None else argv)
+
+    _, meta, _ = load_weights(args.weights)
+    seen = set(meta["data"].get("corpus_train", [])) | set(meta["data"].get("corpus_validation",
+                                                                            []))
+    manifest = pd.read_csv(Path(args.corpus) / "manifest.csv")
+    notes = []
+    reason = None if args.no_automl else automl_available(args.time_budget)
+    if reason:
+        notes.append(f"the full autometa search was skipped: {reason}.")
+        print("NOTE:", notes[-1])
+    systems = make_systems(not args.no_automl and reason is None, args.time_budget, args.weights)
+    if not args.no_automl and reason is None:
+        notes.append(f"autometa ran on the first {args.automl_repeats} repeats only.")
+    groups = {"held-out datasets (never seen in meta-training)":
+              manifest[~manifest.name.isin(seen)]}
+    if not args.skip_seen:
+        groups["datasets used in meta-training or validation (optimistic for fewshot)"] = (
+            manifest[manifest.name.isin(seen)])
+    tables = {}
+    for title, sub in groups.items():
+        if args.max_datasets:
+            sub = sub.sort_values("n_rows").iloc[:: max(1, len(sub) // args.max_datasets)]
+            sub = sub.iloc[: args.max_datasets]
+        results = []
+        print(f"\n== {title}: {len(sub)} datasets")
+        for row in sub.itertuples():
+            X, y_raw = load_dataset(Path(args.corpus) / row.file, row.target)
+            y = pd.Categorical(y_raw.astype(str)).codes.astype(np.int64)
+            for name, size in tasks_for(row.name, len(y)):
+                if size != "all" and len(y) - int(size) < 10:
+                    continue
+                t0 = time.perf_counter()
+                rows = run_task(X, y, size, args.repeats, systems, args.max_test,
+                                args.automl_repeats)
+                for r in rows:
+                    r.update(task=f"{name}@{size}", size=str(size))
+                results += rows
+                means = pd.DataFrame(rows).groupby("system").auc.mean() if rows else {}
+                print(f"{name:28s} {str(size):>4s} " + " ".join(
+                    f"{s}={v:.3f}" for s, v in dict(means).items())
+                    + f"  ({time.perf_counter() - t0:.0f}s)", flush=True)
+        df = pd.DataFrame(results)
+        agg = summarise(df)
+        by_size = df.groupby(["size", "system"]).auc.mean().unstack()
+        tables[title] = (agg, by_size)
+        print(f"\n{title}\n{agg.round(4).to_string()}\n\nmean ROC AUC by size\n"
+              f"{by_size.round(4).to_string()}")
+    timing = time_predict(weights=args.weights)
+    timing.update(n_query=1000, n_support=128)
+    print(f"\npredict_proba 1000 x 128: median {timing['median_s'] * 1000:.1f} ms, "
+          f"min {timing['min_s'] * 1000:.1f} ms (n_estimators={timing['n_estimators']}); "
+          f"fit {timing['fit_s'] * 1000:.1f} ms")
+    if not args.no_write:
+        doc = Path(args.doc)
+        empty = "<!-- benchmark:start -->\n<!-- benchmark:end -->\n"
+        text = doc.read_text() if doc.exists() else empty
+        block = markdown(tables, timing, notes, command, meta)
+        text = re.sub(r"<!-- benchmark:start -->.*<!-- benchmark:end -->",
+                      lambda _: "<!-- benchmark:start -->\n" + block + "<!-- benchmark:end -->",
+                      text, flags=re.S)
+        doc.write_text(text)
+        print(f"wrote {doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

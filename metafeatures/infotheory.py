@@ -1,0 +1,136 @@
+"""Information-theoretic meta-features (entropies in bits).
+
+Numeric columns are discretised as pymfe does: ``int(n ** (1/3))`` equal-frequency bins
+whose edges are quantiles of the column, edges closer than 1e-8 merged. A missing value
+is one more level of its column, numeric or nominal. All contingency tables of all
+columns come from a single ``bincount``.
+
+Two families are reported. The pymfe family (``attr_ent``, ``mut_inf``, ...) uses every
+column. The OpenML family (``MeanMutualInformation``, ...) uses the nominal columns
+only, as OpenML's own extractor does; it is NaN without nominal columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._context import Context
+from ._spec import feature, summarised
+from ._summary import NAN, nan_dict, ratio, segment_entropy, summarise
+from ._table import Table
+
+_G = "info-theory"
+_M = "Michie et al. (1994)"
+_O = "Vanschoren et al. (2013)"
+_EDGE_TOL = 1e-8
+
+FEATURES = (
+    feature(_G, "class_ent", "Entropy of the class.", _M,
+            pymfe="class_ent", openml="ClassEntropy")
+    + summarised(_G, "attr_ent", "Entropy of each column (numeric ones discretised)", _M)
+    + summarised(_G, "joint_ent", "Joint entropy of each column with the class", _M)
+    + summarised(_G, "mut_inf", "Mutual information of each column with the class", _M,
+                 ("mean", "sd", "max"))
+    + feature(_G, "eq_num_attr",
+              "Equivalent number of attributes: class entropy / mean mutual information.", _M,
+              pymfe="eq_num_attr")
+    + feature(_G, "ns_ratio",
+              "Noise-to-signal ratio: (mean attribute entropy - mean mutual information) / "
+              "mean mutual information.", _M, pymfe="ns_ratio")
+    + summarised(_G, "class_conc",
+                 "Concentration coefficient (Goodman-Kruskal tau) of each column given the "
+                 "class", "Kalousis & Hilario (2001)")
+    + feature(_G, "MeanAttributeEntropy", "Mean entropy of the nominal columns.", _O,
+              openml="MeanAttributeEntropy")
+    + feature(_G, "MeanMutualInformation",
+              "Mean mutual information of the nominal columns with the class.", _O,
+              openml="MeanMutualInformation")
+    + feature(_G, "EquivalentNumberOfAtts",
+              "Class entropy / MeanMutualInformation (nominal columns only).", _O,
+              openml="EquivalentNumberOfAtts")
+    + feature(_G, "NoiseToSignalRatio",
+              "(MeanAttributeEntropy - MeanMutualInformation) / MeanMutualInformation.", _O,
+              openml="NoiseToSignalRatio")
+)
+
+_NAMES = tuple(f.name for f in FEATURES)
+
+
+def compute(table: Table, ctx: Context) -> dict[str, float]:
+    """Compute the information-theoretic meta-features of ``table``."""
+    n, k = table.n_rows, table.n_classes
+    out = nan_dict(_NAMES)
+    class_ent = float(segment_entropy(table.class_counts, np.zeros(1, np.intp), np.array([n]))[0])
+    out["class_ent"] = class_ent
+
+    codes, levels = _level_codes(table, ctx)
+    # Contingency table of every column with the class: cells (column, level, class).
+    level_start = np.concatenate(([0], np.cumsum(levels)[:-1]))
+    cell_index = (codes + level_start[:, None]) * k + table.y[None, :]
+    cells = np.bincount(cell_index.ravel(), minlength=int(levels.sum()) * k).astype(np.float64)
+    level_counts = cells.reshape(-1, k).sum(axis=1)
+    totals = np.full(levels.size, float(n))
+    attr_ent = segment_entropy(level_counts, level_start, totals)
+    joint_ent = segment_entropy(cells, level_start * k, totals)
+    mut_inf = np.maximum(attr_ent + class_ent - joint_ent, 0.0)
+    conc = _concentration(cells, level_counts, level_start, table.class_counts, n)
+
+    out.update(summarise("attr_ent", attr_ent))
+    out.update(summarise("joint_ent", joint_ent))
+    out.update(summarise("mut_inf", mut_inf, ("mean", "sd", "max")))
+    out.update(summarise("class_conc", conc))
+    p = levels.size
+    out["eq_num_attr"] = ratio(p * class_ent, mut_inf.sum())
+    out["ns_ratio"] = ratio(attr_ent.sum() - mut_inf.sum(), mut_inf.sum())
+
+    nominal = slice(table.n_numeric, None)
+    if table.n_categorical:
+        mean_ent = float(attr_ent[nominal].mean())
+        mean_mi = float(mut_inf[nominal].mean())
+        out["MeanAttributeEntropy"] = mean_ent
+        out["MeanMutualInformation"] = mean_mi
+        out["EquivalentNumberOfAtts"] = ratio(class_ent, mean_mi) if mean_mi > 0 else NAN
+        out["NoiseToSignalRatio"] = ratio(mean_ent - mean_mi, mean_mi) if mean_mi > 0 else NAN
+    return out
+
+
+def _level_codes(table: Table, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Level code of every value, (columns, rows), and the number of levels per column.
+
+    Numeric columns first (discretised), then nominal ones; the last level of each
+    column stands for a missing value.
+    """
+    n = table.n_rows
+    bins = max(int(n ** (1 / 3)), 1)
+    dtype = np.uint8 if bins < 255 else np.int32
+    num_codes = np.zeros((table.n_numeric, n), dtype=dtype)
+    if table.n_numeric:
+        stats = ctx.numeric_stats
+        edges = stats.quantile(np.linspace(0, 1, bins + 1)[1:])
+        keep = np.ones(edges.shape, dtype=bool)
+        keep[:, 1:] = np.diff(edges, axis=1) > _EDGE_TOL
+        edges = np.where(keep, edges, np.inf)
+        above = np.empty(num_codes.shape, dtype=bool)
+        for b in range(bins):  # count the edges below each value, one bin at a time
+            np.greater(stats.block, edges[:, b : b + 1], out=above)
+            num_codes += above
+        if stats.has_missing:
+            num_codes[stats.missing] = bins
+    cat_codes = np.where(table.categorical_missing, table.n_levels[:, None], table.categorical)
+    codes = np.concatenate([num_codes.astype(np.int64), cat_codes.astype(np.int64)])
+    levels = np.concatenate([np.full(table.n_numeric, bins + 1), table.n_levels + 1])
+    return codes, levels.astype(np.int64)
+
+
+def _concentration(
+    cells: np.ndarray, level_counts: np.ndarray, level_start: np.ndarray,
+    class_counts: np.ndarray, n: int,
+) -> np.ndarray:
+    """Goodman and Kruskal's tau of each column given the class (pymfe's ``class_conc``)."""
+    k = class_counts.size
+    p_cell = cells / n
+    prior = np.tile(class_counts / n, cells.size // k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weighted = np.add.reduceat(np.where(prior > 0, p_cell**2 / prior, 0.0), level_start * k)
+        sq_levels = np.add.reduceat((level_counts / n) ** 2, level_start)
+        return (weighted - sq_levels) / (1.0 - sq_levels)

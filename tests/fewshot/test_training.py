@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from autometa.fewshot import load_weights, save_weights
+from autometa.fewshot.family import FEWSHOT_FAMILY
+from autometa.fewshot.model import ArchConfig
+from autometa.fewshot.preprocessing import encode_features, make_plan, pad_features
+from autometa.fewshot.sampler import (
+    IGNORE_INDEX,
+    CorpusSource,
+    SyntheticSource,
+    TaskSampler,
+    corpus_split,
+)
+from autometa.fewshot.train import InContextMethod, meta_train
+
+TINY = ArchConfig(max_features=8, max_classes=4, d_model=16, n_layers=1, n_heads=2, d_ff=16)
+
+
+def _sampler():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3))
+    y = (x[:, 0] > 0).astype(np.int64)
+    corpus = [("toy", x, y, np.zeros(3, bool), np.zeros(3, np.int64))]
+    return TaskSampler([(SyntheticSource(8, 4), 0.5), (CorpusSource(corpus, 4), 0.5)],
+                       max_features=8, max_classes=4, support_range=(8, 16), n_query=8,
+                       tokens_per_batch=48)
+
+
+def test_batches_have_consistent_shapes_and_labels():
+    batch = _sampler().sample_batch(np.random.default_rng(1))
+    b, ns, f = batch.xs.shape
+    assert f == 8 and batch.xq.shape == (b, 8, 8) and batch.ys.shape == (b, ns)
+    assert (batch.n_classes >= 2).all() and (batch.n_classes <= 4).all()
+    for ys, yq, k in zip(batch.ys, batch.yq, batch.n_classes, strict=True):
+        assert set(np.unique(ys)) == set(range(k))  # support labels are 0..k-1
+        assert np.isin(yq, [*range(k), IGNORE_INDEX]).all()
+
+
+def test_meta_train_checkpoints_and_resumes(tmp_path):
+    seen = []
+    val = {"synthetic": [_sampler().sample_batch(np.random.default_rng(2))]}
+    method = InContextMethod(TINY)
+    s = meta_train(method, _sampler(), out_dir=tmp_path, minutes=1, validation=val,
+                   max_steps=3, checkpoint_every=0.0, on_checkpoint=seen.append)
+    assert s["step"] == 3 and (tmp_path / "checkpoint.pt").is_file()
+    assert seen and seen[0]["is_best"] and np.isfinite(seen[-1]["validation"]["loss"])
+    resumed = InContextMethod(TINY)
+    s2 = meta_train(resumed, _sampler(), out_dir=tmp_path, minutes=1, validation=val,
+                    max_steps=5, checkpoint_every=1e9)
+    assert s2["step"] == 5
+    lines = (tmp_path / "history.jsonl").read_text().splitlines()
+    assert [json.loads(x)["step"] for x in lines][-1] == 5
+    tensors, meta = resumed.export()
+    save_weights(tensors, dict(meta, steps=5), tmp_path / "w.pt")
+    state, meta2, arch = load_weights(tmp_path / "w.pt")
+    assert arch == TINY and meta2["steps"] == 5
+
+
+def test_encoding_uses_support_statistics_only():
+    rng = np.random.default_rng(0)
+    xs = np.column_stack([rng.normal(5, 2, 50), np.ones(50), rng.integers(0, 3, 50)])
+    xq = np.column_stack([rng.normal(5, 2, 10), np.zeros(10), [np.nan] * 10])
+    is_cat = np.array([False, False, True])
+    levels = np.array([0, 0, 3])
+    plan = make_plan(is_cat, levels, rng, max_features=8, transform="robust", shuffle=False)
+    vs, ms, vq, mq = encode_features(xs, xq, plan, levels)
+    assert vs.shape[1] == 1 + 3  # constant column dropped, 3-level categorical one-hot
+    assert abs(np.median(vs[:, 0])) < 1e-6
+    assert mq[:, 1:].all() and (vq[:, 1:] == 0).all()  # missing -> 0 plus flag
+    xp, mp = pad_features(vs, ms, 8)
+    assert xp.shape == (50, 8) and (xp[:, 4:] == 0).all()
+    np.testing.assert_allclose(xp[:, 0], vs[:, 0] * np.sqrt(8 / 4), rtol=1e-6)
+    before = encode_features(xs, xq[:3], plan, levels)[2]
+    np.testing.assert_array_equal(before, vq[:3])  # query rows are encoded independently
+
+
+def test_corpus_split_is_fixed():
+    assert {corpus_split(n) for n in ["iris", "anneal", "letter", "zoo"]} <= {
+        "train", "validation", "heldout"}
+    assert corpus_split("iris") == corpus_split("iris")
+
+
+def test_family():
+    optuna = pytest.importorskip("optuna")
+    assert FEWSHOT_FAMILY.name == "fewshot"
+    params = FEWSHOT_FAMILY.suggest(optuna.trial.FixedTrial({"n_estimators": 2,
+                                                             "max_support": 256}))
+    est = FEWSHOT_FAMILY.build(params, random_state=0, n_jobs=1, device="cpu")
+    assert est.get_params()["n_estimators"] == 2 and est.random_state == 0
+    assert FEWSHOT_FAMILY.build(FEWSHOT_FAMILY.default(), random_state=None, n_jobs=None,
+                                device="auto").n_estimators == 4

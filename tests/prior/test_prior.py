@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autometa.prior import Suggestion, fit_prior, load_prior, prior_info
+from autometa.prior.scores import greedy_portfolio, normalised_scores, raw_scores
+
+
+def test_fit_and_load_round_trip(tiny_prior):
+    prior = load_prior(tiny_prior)
+    info = prior.info()
+    assert info["schema_version"] == 1 and info["n_tasks"] == 4 and info["n_configs"] == 6
+    assert info["families"] == {"logistic_regression": 3, "knn": 3}
+    assert info["build_command"] == "test"
+    assert info["ranking_method"] in {"knn", "lgbm", "portfolio"}
+    assert set(info["leave_one_task_out"]) >= {"portfolio", "lgbm", "knn5"}
+    table = prior.meta_features_table
+    assert list(table.index) == ["pasture", "squash.stored", "white.clover", "zoo"]
+    table.iloc[:, :] = 0  # a copy: the prior is unchanged
+    assert not (prior.meta_features_table == 0).all().all()
+    json.dumps(info)
+    assert prior_info(tiny_prior)["size_bytes"] > 0
+
+
+def test_rank_and_neighbors(tiny_prior):
+    prior = load_prior(tiny_prior)
+    mf = prior.meta_features_table.loc["zoo"].to_dict()
+    ranked = prior.rank(mf)
+    assert len(ranked) == 6 and all(isinstance(s, Suggestion) for s in ranked)
+    assert len({s.config_id for s in ranked}) == 6
+    assert all(0.0 <= s.expected_score <= 1.0 and s.spread >= 0 for s in ranked)
+    if prior.method != "portfolio":
+        scores = [s.expected_score for s in ranked]
+        assert scores == sorted(scores, reverse=True)
+    assert prior.rank(mf, k=2) == ranked[:2]
+    only = prior.rank(mf, families=["knn"])
+    assert len(only) == 3 and {s.family for s in only} == {"knn"}
+    ranked[0].config["params"]["x"] = 1  # a copy
+    assert "x" not in prior.rank(mf, k=1)[0].config["params"]
+    nb = prior.neighbors(mf, k=3)
+    assert nb[0] == ("zoo", 1.0)
+    assert all(0.0 <= s <= 1.0 for _, s in nb) and [s for _, s in nb] == sorted(
+        [s for _, s in nb], reverse=True
+    )
+    # unknown names are ignored, missing ones count as average values
+    assert len(prior.rank({"no_such_feature": 3.0}, k=3)) == 3
+    with pytest.raises(ValueError, match="'k' parameter of Prior.rank"):
+        prior.rank(mf, k=0)
+
+
+def test_rank_is_fast(tiny_prior):
+    prior = load_prior(tiny_prior)
+    mf = prior.meta_features_table.iloc[0].to_dict()
+    prior.rank(mf)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        prior.rank(mf, k=5)
+        times.append(time.perf_counter() - t0)
+    assert np.median(times) < 0.05
+
+
+def test_refit_from_the_artifact_alone(tiny_prior, tmp_path):
+    again = fit_prior(tiny_prior, tmp_path / "again", method="knn")
+    a, b = load_prior(tiny_prior), load_prior(again)
+    pd.testing.assert_frame_equal(a.score_table, b.score_table)
+    pd.testing.assert_frame_equal(a.meta_features_table, b.meta_features_table)
+    assert b.method == "knn"
+
+
+def test_learned_ranker_is_a_text_model(tiny_store, tmp_path):
+    out = fit_prior(tiny_store, tmp_path / "lgbm", method="lgbm")
+    text = (out / "ranker.lgbm.txt").read_text()
+    assert text.startswith("tree")
+    prior = load_prior(out)
+    assert prior.method == "lgbm"
+    assert len(prior.rank(prior.meta_features_table.iloc[0].to_dict())) == 6
+
+
+def test_normalised_scores_failures_and_ties():
+    ev = pd.DataFrame(
+        {
+            "task": ["a"] * 6 + ["b"] * 4,
+            "config_id": ["x", "x", "y", "y", "z", "z", "x", "x", "y", "y"],
+            "fold": [0, 1] * 5,
+            "state": ["ok", "ok", "ok", "ok", "ok", "timeout", "ok", "ok", "ok", "ok"],
+            "roc_auc": [0.9, 0.7, 0.6, 0.6, 0.99, np.nan, 0.5, 0.5, 0.5, 0.5],
+        }
+    )
+    norm = normalised_scores(raw_scores(ev))
+    assert norm.loc["a", "x"] == 1.0 and norm.loc["a", "y"] == 0.0
+    assert norm.loc["a", "z"] == 0.0  # a timed-out cell scores as the worst
+    assert norm.loc["b", "x"] == 1.0 and norm.loc["b", "y"] == 1.0  # ties
+    assert np.isnan(norm.loc["b", "z"])  # never evaluated
+    partial = ev[~((ev["task"] == "b") & (ev["config_id"] == "y") & (ev["fold"] == 1))]
+    assert np.isnan(raw_scores(partial).loc["b", "y"])  # an unfinished cell is left out
+
+
+def test_greedy_portfolio_complements():
+    norm = np.array([[1.0, 0.0, 0.9], [0.0, 1.0, 0.9], [1.0, 0.0, 0.0]])
+    # column 2 has the best mean, but 0 then 1 cover every task
+    assert greedy_portfolio(norm, 3) == [0, 1]
+
+
+def test_default_prior_ships():
+    from autometa.prior import default_prior_path
+
+    if not (default_prior_path() / "manifest.json").exists():
+        pytest.skip("no default prior built yet")
+    prior = load_prior()
+    info = prior.info()
+    assert info["n_tasks"] >= 80
+    assert len(info["families"]) >= 5
+    mf = prior.meta_features_table.iloc[0].to_dict()
+    k = min(10, info["n_configs"])
+    assert len(prior.rank(mf, k=k)) == k
