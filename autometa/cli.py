@@ -232,8 +232,12 @@ def report(
     ),
     seed: int = typer.Option(0, help="Random seed of the meta-features."),
 ) -> None:
-    """Describe DATA as autometa sees it: profile, meta-features, nearest tasks of the prior,
-    recommended configurations and the tiny-data rule."""
+    """Describe DATA as autometa sees it, before any fit.
+
+    Prints the dataset profile, its meta-features by group, the nearest tasks of the prior, the
+    configurations the prior recommends and whether the tiny-data fallback applies; --html
+    also writes all of it, with plots, as one self-contained HTML file.
+    """
     from autometa.exceptions import AutoMetaError
     from autometa.report import analyze_dataset, load_openml_task, terminal_view, write_html
 

@@ -53,9 +53,7 @@ def _baselines(norm: np.ndarray, configs: list[dict], simple: np.ndarray, rng) -
         out["defaults"][t] = [q[k] for k in KS]
         evaluated = np.flatnonzero(~np.isnan(truth))
         perms = [rng.permutation(evaluated) for _ in range(200)]
-        out["random"][t] = [
-            np.mean([truth[p[:k]].max() for p in perms]) for k in KS
-        ]
+        out["random"][t] = [np.mean([truth[p[:k]].max() for p in perms]) for k in KS]
         d = np.sqrt(((simple[rest] - simple[t]) ** 2).sum(axis=1))
         nearest = rest[int(np.argmin(d))]
         order = np.argsort(-np.nan_to_num(norm[nearest], nan=-1.0), kind="stable")
@@ -70,7 +68,9 @@ def _markdown(table: pd.DataFrame) -> str:
         for row in table.itertuples(index=False)
     ]
     widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in cells]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in cells
+    ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -83,8 +83,9 @@ def json_key(config: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--table", default="runs/corpus/store.sqlite",
-                        help="an evaluation store or a prior folder")
+    parser.add_argument(
+        "--table", default="runs/corpus/store.sqlite", help="an evaluation store or a prior folder"
+    )
     parser.add_argument("--min-coverage", type=float, default=0.5)
     parser.add_argument("--write-docs", default=None, help="replace the results block of a file")
     args = parser.parse_args(argv)
@@ -106,24 +107,36 @@ def main(argv: list[str] | None = None) -> int:
     results = loto_evaluate(norm, Z, C, length=_median_distance(Z), ks=KS)
     info = meta["tasks"].set_index("name").loc[tasks]
     share = info["numeric_share"] if "numeric_share" in info else pd.Series(0.5, index=tasks)
-    simple = pd.DataFrame({
-        "rows": info["n_rows"], "features": info["n_features"],
-        "classes": info["n_classes"], "numeric": share.fillna(0.5),
-    })
+    simple = pd.DataFrame(
+        {
+            "rows": info["n_rows"],
+            "features": info["n_features"],
+            "classes": info["n_classes"],
+            "numeric": share.fillna(0.5),
+        }
+    )
     S, _, _ = scale_metafeatures(simple)
     results.update(_baselines(norm, configs, S, np.random.default_rng(0)))
     rows = []
     names = {f"knn{k}": f"prior: k-NN tasks (k={k})" for k in KNN_CHOICES}
-    names.update({
-        "lgbm": "prior: LightGBM ranker", "portfolio": "prior: greedy portfolio",
-        "defaults": "family defaults", "random": "random order (mean)",
-        "zeroshot": "zero-shot, nearest task on 4 features",
-    })
+    names.update(
+        {
+            "lgbm": "prior: LightGBM ranker",
+            "portfolio": "prior: greedy portfolio",
+            "defaults": "family defaults",
+            "random": "random order (mean)",
+            "zeroshot": "zero-shot, nearest task on 4 features",
+        }
+    )
     for key, label in names.items():
         v = results[key]
-        rows.append({"ranker": label, **{f"top-{k}": np.nanmean(v[:, j]) for j, k in
-                                         enumerate(KS)},
-                     "top-1 median": np.nanmedian(v[:, 0])})
+        rows.append(
+            {
+                "ranker": label,
+                **{f"top-{k}": np.nanmean(v[:, j]) for j, k in enumerate(KS)},
+                "top-1 median": np.nanmedian(v[:, 0]),
+            }
+        )
     table = pd.DataFrame(rows)
     fam_counts = pd.Series([c["family"] for c in configs]).value_counts().to_dict()
     elapsed = time.perf_counter() - t0
@@ -141,8 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         doc = path.read_text(encoding="utf-8") if path.exists() else f"{START}\n{END}\n"
         block = f"{START}\n{header}\n\n{text}\n{END}"
         if START in doc:
-            doc = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, doc,
-                         flags=re.S)
+            doc = re.sub(
+                re.escape(START) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S
+            )
         else:
             doc += "\n" + block + "\n"
         path.write_text(doc, encoding="utf-8")

@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._colstats import ColumnStats
+from ._columns import Profile, profile
 from ._table import Table
 
 MAX_LEVELS = 32
@@ -83,8 +83,10 @@ class Context:
         return np.random.default_rng((self.seed, stream))
 
     @cached_property
-    def numeric_stats(self) -> ColumnStats:
-        return ColumnStats(self.table.numeric)
+    def profile(self) -> Profile:
+        """Statistics and equal-frequency codes (``int(n ** (1/3))`` bins, as pymfe)."""
+        t = self.table
+        return profile(t.numeric, max(int(t.n_rows ** (1 / 3)), 1))
 
     @cached_property
     def rows(self) -> np.ndarray | None:
@@ -147,10 +149,13 @@ def stratified_rows(
 def _scaled(block: np.ndarray) -> np.ndarray:
     """Mean-impute then min-max scale each row of a (columns, rows) block to [0, 1]."""
     if block.shape[0] == 0:
-        return block.copy()
-    stats = ColumnStats(block)
-    mean = np.where(np.isfinite(stats.mean), stats.mean, 0.0)
-    filled = np.where(stats.missing, mean[:, None], block) if stats.has_missing else block
+        return np.empty(block.shape)
+    missing = np.isnan(block)
+    filled = block
+    if missing.any():
+        count = (~missing).sum(axis=1, keepdims=True)
+        mean = np.where(missing, 0.0, block).sum(axis=1, keepdims=True) / np.maximum(count, 1)
+        filled = np.where(missing, mean, block)
     lo = filled.min(axis=1, keepdims=True)
     span = filled.max(axis=1, keepdims=True) - lo
     return (filled - lo) / np.where(span > 0, span, 1.0)

@@ -2,15 +2,15 @@
 
 Each per-column statistic uses the column's non-missing values; covariances and
 correlations use pairwise-complete rows. The multivariate features (canonical
-correlations, Box's M) need complete rows and use mean-imputed values instead.
-All features are NaN when the data has no numeric column.
+correlations, Box's M, class centroids) use mean-imputed values. All features but
+``sparsity`` are NaN when the data has no numeric column.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._colstats import ColumnStats
+from ._columns import CrossProducts, Profile, cross_products
 from ._context import Context
 from ._spec import feature, summarised
 from ._summary import NAN, nan_dict, summarise
@@ -19,7 +19,6 @@ from ._table import Table
 _G = "statistical"
 _M = "Michie et al. (1994)"
 _A = "Ali & Smith (2006)"
-_R = "Rivolli et al. (2022)"
 _MMMM = ("mean", "sd", "min", "max")
 
 FEATURES = (
@@ -87,48 +86,53 @@ _NAMES = tuple(f.name for f in FEATURES)
 def compute(table: Table, ctx: Context) -> dict[str, float]:
     """Compute the statistical meta-features of ``table``."""
     out = nan_dict(_NAMES)
-    cs = ctx.numeric_stats if table.n_numeric else None
-    out.update(_sparsity(table, cs))
-    if cs is None:
+    prof = ctx.profile if table.n_numeric else None
+    out.update(_sparsity(table, prof))
+    if prof is None:
         return out
-    out.update(_univariate(cs))
-    out.update(_pairwise(cs))
-    out.update(_multivariate(cs, table))
+    out.update(_univariate(prof))
+    counts = table.class_counts
+    p, k = table.n_numeric, table.n_classes
+    xp = cross_products(
+        table.numeric, np.nan_to_num(prof.mean), table.y, counts,
+        per_class=k > 1 and bool(np.all(counts > p)), has_missing=prof.has_missing,
+    )
+    out.update(_pairwise(xp, table.n_rows, prof))
+    if k > 1:
+        out.update(_multivariate(xp, prof, counts, table.n_rows))
     return out
 
 
-def _univariate(cs: ColumnStats) -> dict[str, float]:
-    q1, med, q3 = cs.quantile(0.25), cs.quantile(0.5), cs.quantile(0.75)
-    iqr = q3 - q1
-    low, high = q1 - 1.5 * iqr, q3 + 1.5 * iqr
-    outside = (cs.block < low[:, None]) | (cs.block > high[:, None])
-    absdev = np.sort(np.abs(cs.block - med[:, None]), axis=1)
-    mean = cs.mean
+def _univariate(prof: Profile) -> dict[str, float]:
+    sd = np.sqrt(prof.var)
+    mean = prof.mean
     out = {}
     for base, values, summaries in (
         ("mean", mean, ("mean", "sd")),
-        ("sd", cs.sd, ("mean", "sd")),
-        ("var", cs.var, ("mean", "sd")),
-        ("min", cs.minimum, ("mean", "sd")),
-        ("max", cs.maximum, ("mean", "sd")),
-        ("range", cs.maximum - cs.minimum, ("mean", "sd")),
-        ("median", med, ("mean", "sd")),
-        ("iq_range", iqr, ("mean", "sd")),
-        ("mad", 1.4826 * cs.quantile(0.5, absdev), ("mean", "sd")),
-        ("t_mean", cs.trimmed_mean(0.2), ("mean", "sd")),
-        ("coef_var", np.where(mean != 0, cs.sd / np.abs(mean), np.nan), ("mean", "sd")),
-        ("skewness", cs.skewness, _MMMM),
-        ("kurtosis", cs.kurtosis, _MMMM),
-        ("outlier_frac", outside.sum(axis=1) / cs.count, ("mean", "sd")),
+        ("sd", sd, ("mean", "sd")),
+        ("var", prof.var, ("mean", "sd")),
+        ("min", prof.minimum, ("mean", "sd")),
+        ("max", prof.maximum, ("mean", "sd")),
+        ("range", prof.maximum - prof.minimum, ("mean", "sd")),
+        ("median", prof.median, ("mean", "sd")),
+        ("iq_range", prof.q3 - prof.q1, ("mean", "sd")),
+        ("mad", prof.mad, ("mean", "sd")),
+        ("t_mean", prof.trimmed_mean, ("mean", "sd")),
+        ("coef_var", np.where(mean != 0, sd / np.abs(mean), np.nan), ("mean", "sd")),
+        ("skewness", prof.skewness, _MMMM),
+        ("kurtosis", prof.kurtosis, _MMMM),
+        ("outlier_frac", prof.outlier_frac, ("mean", "sd")),
     ):
         out.update(summarise(base, values, summaries))
-    out["nr_outliers"] = float(np.sum((low > cs.minimum) | (high < cs.maximum)))
+    iqr = prof.q3 - prof.q1
+    low, high = prof.q1 - 1.5 * iqr, prof.q3 + 1.5 * iqr
+    out["nr_outliers"] = float(np.sum((low > prof.minimum) | (high < prof.maximum)))
     return out
 
 
-def _sparsity(table: Table, cs: ColumnStats | None) -> dict[str, float]:
-    distinct = [cs.distinct] if cs is not None else []
-    counts = [cs.count] if cs is not None else []
+def _sparsity(table: Table, prof: Profile | None) -> dict[str, float]:
+    distinct = [prof.distinct] if prof is not None else []
+    counts = [prof.count] if prof is not None else []
     if table.n_categorical:
         distinct.append(table.n_levels)
         counts.append(table.n_rows - table.categorical_missing.sum(axis=1))
@@ -137,52 +141,52 @@ def _sparsity(table: Table, cs: ColumnStats | None) -> dict[str, float]:
     return summarise("sparsity", (c / d - 1.0) / (c - 1.0))
 
 
-def _pairwise(cs: ColumnStats) -> dict[str, float]:
-    p = cs.block.shape[0]
-    cov = cs.covariance
+def _covariance(xp: CrossProducts, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance (ddof=1) and correlation, pairwise-complete when values are missing."""
+    if xp.present_pairs is None:
+        cov = xp.gram / (n - 1)
+        sd = np.sqrt(np.diag(cov))
+        return cov, cov / np.outer(sd, sd)
+    n_pair = xp.present_pairs
+    s_x = xp.d_present  # s_x[j, k]: sum of d_j over rows where k is present
+    cov = (xp.gram - s_x * s_x.T / n_pair) / (n_pair - 1)
+    var_pair = (xp.d2_present - s_x * s_x / n_pair) / (n_pair - 1)
+    return cov, cov / np.sqrt(var_pair * var_pair.T)
+
+
+def _pairwise(xp: CrossProducts, n: int, prof: Profile) -> dict[str, float]:
+    cov, cor = _covariance(xp, n)
+    p = cov.shape[0]
     eig = np.linalg.eigvalsh(cov) if np.all(np.isfinite(cov)) else np.full(p, np.nan)
     out = summarise("eigenvalues", eig)
     if p < 2:
-        out.update(summarise("cov", []))
-        out.update(summarise("cor", [], ("mean", "sd", "max")))
-        out["nr_cor_attr"] = NAN
         return out
     lower = np.tril_indices(p, k=-1)
-    cor = np.abs(cs.correlation[lower])
+    abs_cor = np.abs(cor[lower])
     out.update(summarise("cov", np.abs(cov[lower])))
-    out.update(summarise("cor", cor, ("mean", "sd", "max")))
-    out["nr_cor_attr"] = float(np.sum(cor >= 0.5) * 2.0 / (p * (p - 1)))
+    out.update(summarise("cor", abs_cor, ("mean", "sd", "max")))
+    out["nr_cor_attr"] = float(np.sum(abs_cor >= 0.5) * 2.0 / (p * (p - 1)))
     return out
 
 
-def _multivariate(cs: ColumnStats, table: Table) -> dict[str, float]:
-    n, k = table.n_rows, table.n_classes
-    counts = table.class_counts
-    if k < 2:
-        return {}
-    # Rows grouped by class, so that every class is one contiguous slice.
-    order = np.argsort(table.y, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    by_class = cs.centered[:, order]  # mean-imputed, centred values
-    class_sums = np.add.reduceat(by_class, starts, axis=1)
-    sxx = (cs.centered @ cs.centered.T) / (n - 1) if cs.has_missing else cs.covariance
-    out = {}
-    rho = _canonical_correlations(sxx, class_sums, counts, n)
+def _multivariate(
+    xp: CrossProducts, prof: Profile, counts: np.ndarray, n: int
+) -> dict[str, float]:
+    out: dict[str, float] = {}
+    rho = _canonical_correlations(xp.gram / (n - 1), xp.class_sums, counts, n)
     if rho is not None and rho.size:
-        with np.errstate(divide="ignore"):
-            eig = rho**2 / (1.0 - rho**2)
+        eig = rho**2 / (1.0 - rho**2)
         out.update(summarise("can_cor", rho))
         out["nr_disc"] = float(rho.size)
         out["w_lambda"] = float(np.prod(1.0 - rho**2))
         out["p_trace"] = float(np.sum(rho**2))
         out["lh_trace"] = float(np.sum(eig))
         out["roy_root"] = float(np.max(eig))
-    present = counts[None, :]
-    if cs.has_missing:  # class means over each column's non-missing values
-        present = np.add.reduceat((~cs.missing[:, order]).astype(np.float64), starts, axis=1)
-    centroids = cs.mean[:, None] + class_sums / present
+    present = counts[None, :] if xp.class_present is None else xp.class_present
+    centroids = prof.mean[:, None] + xp.class_sums / present
     out["gravity"] = _gravity(centroids, counts)
-    out["sd_ratio"] = _sd_ratio(by_class, counts, n)
+    if xp.class_gram is not None:
+        out["sd_ratio"] = _sd_ratio(xp, counts, n)
     return out
 
 
@@ -216,27 +220,18 @@ def _gravity(centroids: np.ndarray, counts: np.ndarray) -> float:
     others = np.delete(np.arange(counts.size), major)
     minor = int(others[np.argmin(counts[others])])
     diff = centroids[:, major] - centroids[:, minor]
-    return float(np.sqrt(np.sum(diff**2)))
+    return float(np.sqrt(np.nansum(diff**2)))
 
 
-def _sd_ratio(by_class: np.ndarray, counts: np.ndarray, n: int) -> float:
-    """Box's M based ratio (Michie et al., 1994) on mean-imputed values grouped by class."""
-    p, k = by_class.shape[0], counts.size
-    if np.any(counts <= p):  # a class covariance matrix is singular
-        return NAN
-    bounds = np.concatenate(([0], np.cumsum(counts)))
-    logdets = np.empty(k)
-    pooled = np.zeros((p, p))
-    for c in range(k):  # one pass over the rows in total
-        part = by_class[:, bounds[c] : bounds[c + 1]]
-        part = part - part.mean(axis=1, keepdims=True)
-        scatter = part @ part.T
-        pooled += scatter
-        sign, logdets[c] = np.linalg.slogdet(scatter / (counts[c] - 1))
-        if sign <= 0:
-            return NAN
-    sign, logdet_pooled = np.linalg.slogdet(pooled / (n - k))
-    if sign <= 0:
+def _sd_ratio(xp: CrossProducts, counts: np.ndarray, n: int) -> float:
+    """Box's M based ratio (Michie et al., 1994) on mean-imputed values."""
+    k, p = counts.size, xp.gram.shape[0]
+    s = xp.class_sums
+    # Scatter around each class mean, from sums around the overall mean.
+    scatter = xp.class_gram - np.einsum("ik,jk->kij", s, s) / counts[:, None, None]
+    signs, logdets = np.linalg.slogdet(scatter / (counts - 1.0)[:, None, None])
+    sign, logdet_pooled = np.linalg.slogdet(scatter.sum(axis=0) / (n - k))
+    if np.any(signs <= 0) or sign <= 0:
         return NAN
     w = counts - 1.0
     gamma = 1.0 - (2.0 * p**2 + 3.0 * p - 1.0) / (6.0 * (p + 1.0) * (k - 1.0)) * (

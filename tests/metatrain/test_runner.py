@@ -192,9 +192,15 @@ def test_meta_train_builds_a_loadable_prior(tiny_manifest, tmp_path):
     from autometa.metatrain import meta_train
     from autometa.prior import load_prior
 
-    out = meta_train(tiny_manifest, tmp_path / "prior", configs=None, n_configs=1,
-                     families=["logistic_regression", "knn"], folds=2,
-                     build_command="autometa meta-train --source tiny")
+    out = meta_train(
+        tiny_manifest,
+        tmp_path / "prior",
+        configs=None,
+        n_configs=1,
+        families=["logistic_regression", "knn"],
+        folds=2,
+        build_command="autometa meta-train --source tiny",
+    )
     prior = load_prior(out["prior"])
     assert prior.info()["n_tasks"] == 4 and prior.info()["n_configs"] == 2
     assert (tmp_path / "prior-store" / "store.sqlite").exists()

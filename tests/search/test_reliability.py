@@ -55,8 +55,8 @@ def test_worker_over_the_memory_limit_is_stopped_and_replaced():
 def test_every_trial_over_memory_raises_an_error_naming_the_failures():
     from autometa import SearchError
 
-    X, y = noisy(500, 5)
-    clf = AutoMetaClassifier(time_budget=20, n_trials=2, families=["logistic_regression"],
+    X, y = noisy(3000, 10)
+    clf = AutoMetaClassifier(time_budget=20, n_trials=2, families=["random_forest"],
                              prior=None, cv=2, random_state=0, isolation="process",
                              memory_limit=20, fewshot=False)
     with pytest.raises(SearchError, match="No trial finished.*memory.*over the memory limit"):
