@@ -245,9 +245,7 @@ def report(
         _fail("Give either a data file or --openml-task ID (one of the two).")
     if openml_task is not None:
         try:
-            X, y, name = load_openml_task(
-                openml_task, cache_dir=openml_cache, server=openml_server
-            )
+            X, y, name = load_openml_task(openml_task, cache_dir=openml_cache, server=openml_server)
         except AutoMetaError as exc:
             _fail(str(exc))
     else:
@@ -292,5 +290,39 @@ def demo(
     )
 
 
+@app.command()
+def worker(
+    data: Path = typer.Argument(..., help="The same data file the search was started on."),
+    storage: str = typer.Option(
+        ..., help="Optuna storage URL (sqlite:///x.db, postgresql://..., journal:///path/x.log)."
+    ),
+    study: str = typer.Option(..., "--study", help="Name of the running study."),
+    target: str | None = typer.Option(None, "--target", "-t"),
+    time_budget: float = typer.Option(60.0, "--time-budget", "-b"),
+    n_trials: int | None = typer.Option(None, help="Stop after this many trials."),
+) -> None:
+    """Join a search running on a shared storage and run trials for it."""
+    from autometa.exceptions import AutoMetaError
+    from autometa.search import run_worker
+
+    X, y = _load(data, target)
+    try:
+        result = run_worker(
+            X, y, storage=storage, study_name=study, time_budget=time_budget, n_trials=n_trials
+        )
+    except AutoMetaError as exc:
+        _fail(str(exc))
+    done = [r for r in result.records if r.state == "complete"]
+    best = max((r.score for r in done), default=float("nan"))
+    console.print(
+        f"worker ran {len(result.records)} trials ({len(done)} complete, best "
+        f"{best:.4f}) for study {study!r}"
+    )
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

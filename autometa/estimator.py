@@ -26,6 +26,7 @@ from autometa.search import (
     resolve_metric,
     run_search,
 )
+from autometa.search.storage import data_fingerprint
 
 __all__ = ["AutoMetaClassifier"]
 
@@ -256,6 +257,16 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         families = [f for f in families if f != "fewshot" or self.fewshot is not False]
         enqueue = self._suggestions(Xt, yc, families, seed)
         splits = make_splits(yc, int(self.cv), seed)
+        spec = None
+        if self.storage is not None:
+            spec = {
+                "fingerprint": data_fingerprint(Xt, yc),
+                "metric": self.metric_,
+                "families": families,
+                "cv": int(self.cv),
+                "seed": seed,
+                "classes": [str(c) for c in self.classes_],
+            }
         if self.verbose:
             logger.info(
                 "searching %s on %d rows x %d columns, %d classes, metric %s",
@@ -284,7 +295,10 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             callback=self.callback,
             runner=runner,
             trial_time_limit=trial_limit,
+            spec=spec,
         )
+        if spec is not None:
+            result.add_shared_trials()
         if runner is not None:
             runner.close()
         self.study_ = result.study

@@ -18,4 +18,4 @@ from ._registry import list_features
 from ._result import MetaFeatures
 from ._spec import GROUPS
 
-__all__ = sorted(["DEFAULT_MAX_ROWS", "GROUPS", "MetaFeatures", "extract", "list_features"])
+__all__ = ["DEFAULT_MAX_ROWS", "GROUPS", "MetaFeatures", "extract", "list_features"]

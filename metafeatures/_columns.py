@@ -72,8 +72,7 @@ def _column_stats(a: np.ndarray, bins: int, codes_out: np.ndarray) -> tuple[dict
     missing = np.isnan(a)
     has_missing = bool(missing.any())
     cnt = n - missing.sum(axis=1) if has_missing else np.full(c, n)
-    order = np.argsort(a, axis=1)  # missing values sort last
-    s = np.take_along_axis(a, order, axis=1)
+    s = np.sort(a, axis=1)  # missing values sort last
     rows = np.arange(c)[:, None]
     last = np.maximum(cnt - 1, 0)[:, None]
 
@@ -83,19 +82,22 @@ def _column_stats(a: np.ndarray, bins: int, codes_out: np.ndarray) -> tuple[dict
         hi = np.minimum(lo + 1, last)
         return np.where(cnt[:, None] > 0, _lerp(srt[rows, lo], srt[rows, hi], pos - lo), np.nan)
 
-    filled = np.where(missing, 0.0, a) if has_missing else a
     with np.errstate(invalid="ignore", divide="ignore"):
+        filled = np.where(missing, 0.0, a) if has_missing else a
         mean = filled.sum(axis=1) / cnt
         d = a - mean[:, None]
         if has_missing:
             d[missing] = 0.0
         d2 = d * d
-        m2, m3, m4 = d2.sum(axis=1) / cnt, (d2 * d).sum(axis=1) / cnt, (d2 * d2).sum(axis=1) / cnt
+        m2 = d2.sum(axis=1) / cnt
+        m3 = np.einsum("ij,ij->i", d2, d) / cnt
+        m4 = np.einsum("ij,ij->i", d2, d2) / cnt
         var = m2 * cnt / (cnt - 1)
         q1, med, q3 = quantiles(np.array([0.25, 0.5, 0.75])).T
-        absdev = np.sort(np.abs(a - med[:, None]), axis=1)
+        np.abs(np.subtract(a, med[:, None], out=d), out=d)  # d now holds |a - median|
         iqr = q3 - q1
-        outside = (a < (q1 - 1.5 * iqr)[:, None]) | (a > (q3 + 1.5 * iqr)[:, None])
+        outside = (a < (q1 - 1.5 * iqr)[:, None]).sum(axis=1)
+        outside += (a > (q3 + 1.5 * iqr)[:, None]).sum(axis=1)
         stats = {
             "count": cnt.astype(np.int64),
             "mean": mean,
@@ -103,17 +105,17 @@ def _column_stats(a: np.ndarray, bins: int, codes_out: np.ndarray) -> tuple[dict
             "skewness": m3 / var**1.5,
             "kurtosis": m4 / var**2 - 3.0,
             "minimum": np.where(cnt > 0, s[:, 0], np.nan),
-            "maximum": s[rows[:, 0], last[:, 0]],
+            "maximum": np.where(cnt > 0, s[rows[:, 0], last[:, 0]], np.nan),
             "q1": q1,
             "median": med,
             "q3": q3,
-            "mad": 1.4826 * quantiles(np.array([0.5]), absdev)[:, 0],
-            "trimmed_mean": _trimmed_mean(s, cnt, 0.2),
+            "mad": 1.4826 * _median(d, cnt, has_missing),
+            "trimmed_mean": _trimmed_mean(s, cnt, 0.2, has_missing),
             "distinct": _distinct(s, cnt),
-            "outlier_frac": outside.sum(axis=1) / cnt,
+            "outlier_frac": outside / cnt,
         }
-    stats["maximum"] = np.where(cnt > 0, stats["maximum"], np.nan)
-    _discretise(s, order, cnt, quantiles(np.linspace(0, 1, bins + 1)[1:]), bins, codes_out)
+    edges = quantiles(np.linspace(0, 1, bins + 1)[1:])
+    _discretise(a, edges, bins, missing if has_missing else None, codes_out)
     return stats, has_missing
 
 
@@ -123,14 +125,29 @@ def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
 
 
-def _trimmed_mean(s: np.ndarray, cnt: np.ndarray, cut: float) -> np.ndarray:
+def _median(v: np.ndarray, cnt: np.ndarray, has_missing: bool) -> np.ndarray:
+    """Median of each row (NaN = missing), by partial sort when no value is missing."""
+    c, n = v.shape
+    if has_missing:
+        v = np.sort(v, axis=1)
+        lo = (cnt - 1) // 2
+        hi = np.minimum(cnt // 2, np.maximum(cnt - 1, 0))
+        rows = np.arange(c)
+        out = (v[rows, np.maximum(lo, 0)] + v[rows, hi]) / 2.0
+        return np.where(cnt > 0, out, np.nan)
+    v = np.sort(v, axis=1)  # faster than np.partition here
+    return (v[:, (n - 1) // 2] + v[:, n // 2]) / 2.0
+
+
+def _trimmed_mean(s: np.ndarray, cnt: np.ndarray, cut: float, has_missing: bool) -> np.ndarray:
     """Mean after dropping ``int(cut * count)`` values at each end (scipy's trim_mean)."""
-    c = s.shape[0]
-    csum = np.zeros((c, s.shape[1] + 1))
-    np.cumsum(np.where(np.isnan(s), 0.0, s), axis=1, out=csum[:, 1:])
     low = (cut * cnt).astype(np.int64)
     high = cnt - low
-    rows = np.arange(c)
+    if not has_missing:  # same cut for every row
+        return s[:, low[0] : high[0]].mean(axis=1)
+    csum = np.zeros((s.shape[0], s.shape[1] + 1))
+    np.cumsum(np.where(np.isnan(s), 0.0, s), axis=1, out=csum[:, 1:])
+    rows = np.arange(s.shape[0])
     return (csum[rows, high] - csum[rows, low]) / (high - low)
 
 
@@ -140,39 +157,23 @@ def _distinct(s: np.ndarray, cnt: np.ndarray) -> np.ndarray:
     return (cnt > 0).astype(np.int64) + changes.sum(axis=1)
 
 
-def _run_end(s: np.ndarray) -> np.ndarray:
-    """For each sorted position, the last position holding the same value."""
-    n = s.shape[1]
-    idx = np.arange(n)
-    boundary = np.ones(s.shape, dtype=bool)
-    boundary[:, :-1] = s[:, 1:] != s[:, :-1]
-    ends = np.where(boundary, idx[None, :], n)
-    return np.minimum.accumulate(ends[:, ::-1], axis=1)[:, ::-1]
+def _discretise(a, edges, bins, missing, out) -> None:
+    """Write into ``out`` the number of kept edges strictly below each value.
 
-
-def _discretise(s, order, cnt, edges, bins, out) -> None:
-    """Write into ``out`` the number of (kept) edges strictly below each value.
-
-    This is ``np.digitize(x, edges, right=True)``, pymfe's rule, computed in sorted
-    order: with ``k_e`` values ``<= e``, the value at sorted position ``i`` exceeds
-    ``e`` exactly when ``i >= k_e``.
+    This is ``np.digitize(x, edges, right=True)``, pymfe's rule; edges closer than
+    ``EDGE_TOL`` to the previous one are dropped. One vectorised comparison per bin
+    (a batched ``searchsorted`` does not exist in numpy).
     """
-    c, n = s.shape
     keep = np.ones(edges.shape, dtype=bool)
     keep[:, 1:] = np.diff(edges, axis=1) > EDGE_TOL
-    last = np.maximum(cnt - 1, 0)[:, None]
-    pos = np.linspace(0, 1, bins + 1)[1:][None, :] * last
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, last)
-    rows = np.arange(c)[:, None]
-    run_end = _run_end(s)
-    upto = np.where(edges >= s[rows, hi], run_end[rows, hi], run_end[rows, lo]) + 1
-    upto = np.where(keep & (cnt[:, None] > 0), upto, n + 1)  # dropped edges never count
-    marks = np.bincount((rows * (n + 2) + np.minimum(upto, n + 1)).ravel(),
-                        minlength=c * (n + 2)).reshape(c, n + 2)
-    sorted_codes = np.cumsum(marks[:, :n], axis=1)
-    sorted_codes[np.arange(n)[None, :] >= cnt[:, None]] = bins  # missing values
-    np.put_along_axis(out, order, sorted_codes.astype(out.dtype), axis=1)
+    edges = np.where(keep, edges, np.inf)
+    out[...] = 0
+    above = np.empty(a.shape, dtype=bool)
+    for b in range(bins):
+        np.greater(a, edges[:, b : b + 1], out=above)
+        out += above
+    if missing is not None:
+        out[missing] = bins
 
 
 @dataclass(frozen=True)

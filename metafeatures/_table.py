@@ -124,8 +124,7 @@ def to_table(X: object, y: object) -> Table:
             cat_levels.append(len(uniques))
             cat_names.append(str(name))
 
-    numeric = _stack(numeric_cols, np.float64, n_rows)
-    numeric[~np.isfinite(numeric)] = np.nan
+    numeric = _numeric_block(frame, numeric_cols, numeric_names)
     return Table(
         numeric=numeric,
         categorical=_stack(cat_cols, np.int32, n_rows),
@@ -154,7 +153,7 @@ def _as_frame(X: object) -> pd.DataFrame:
     names = [f"x{j}" for j in range(arr.shape[1])]
     if arr.dtype.kind in "iuf":
         # One float block: pandas keeps it as a single 2-D block without copying columns.
-        return pd.DataFrame(arr.astype(np.float64, copy=False), columns=names)
+        return pd.DataFrame(arr.astype(np.float64, copy=False), columns=names, copy=False)
     return pd.DataFrame(arr, columns=names)
 
 
@@ -170,9 +169,31 @@ def _numeric_values(col: pd.Series) -> np.ndarray | None:
         out = values.view(np.int64).astype(np.float64)
         out[pd.isna(values)] = np.nan
         return out
-    if dtype == object and pd.api.types.infer_dtype(col, skipna=True) in _NUMERIC_INFERRED:
+    if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(col, skipna=True) in _NUMERIC_INFERRED:
         return pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     return None
+
+
+def _numeric_block(
+    frame: pd.DataFrame, cols: list[np.ndarray], names: list[str]
+) -> np.ndarray:
+    """The numeric columns as one read-only (columns, rows) float64 block.
+
+    When the numeric columns of ``frame`` already form one float64 block (a frame
+    made from a float array), the result is a transposed view of it: no copy.
+    Infinities become NaN (in a copy).
+    """
+    if len(names) == frame.shape[1] and all(
+        dtype == np.float64 for dtype in frame.dtypes
+    ):
+        block = frame.to_numpy(dtype=np.float64, copy=False).T
+    else:
+        block = _stack(cols, np.float64, frame.shape[0])
+    if np.isinf(block).any():
+        block = np.where(np.isinf(block), np.nan, block)
+    block = block.view()
+    block.flags.writeable = False
+    return block
 
 
 def _stack(cols: list[np.ndarray], dtype: type, n_rows: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._columns import CHUNK_BYTES
 from ._context import Context
 from ._spec import feature, summarised
 from ._summary import NAN, nan_dict, ratio, segment_entropy, summarise
@@ -22,7 +23,6 @@ from ._table import Table
 _G = "info-theory"
 _M = "Michie et al. (1994)"
 _O = "Vanschoren et al. (2013)"
-_EDGE_TOL = 1e-8
 
 FEATURES = (
     feature(_G, "class_ent", "Entropy of the class.", _M,
@@ -63,11 +63,8 @@ def compute(table: Table, ctx: Context) -> dict[str, float]:
     class_ent = float(segment_entropy(table.class_counts, np.zeros(1, np.intp), np.array([n]))[0])
     out["class_ent"] = class_ent
 
-    codes, levels = _level_codes(table, ctx)
-    # Contingency table of every column with the class: cells (column, level, class).
+    cells, levels = _contingency(table, ctx)
     level_start = np.concatenate(([0], np.cumsum(levels)[:-1]))
-    cell_index = (codes + level_start[:, None]) * k + table.y[None, :]
-    cells = np.bincount(cell_index.ravel(), minlength=int(levels.sum()) * k).astype(np.float64)
     level_counts = cells.reshape(-1, k).sum(axis=1)
     totals = np.full(levels.size, float(n))
     attr_ent = segment_entropy(level_counts, level_start, totals)
@@ -94,32 +91,37 @@ def compute(table: Table, ctx: Context) -> dict[str, float]:
     return out
 
 
-def _level_codes(table: Table, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-    """Level code of every value, (columns, rows), and the number of levels per column.
+def _contingency(table: Table, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of every (column, level, class) cell, flat, and the levels per column.
 
-    Numeric columns first (discretised), then nominal ones; the last level of each
-    column stands for a missing value.
+    Numeric columns come first (discretised), then nominal ones; the last level of
+    each column stands for a missing value. Counted in blocks of columns.
     """
-    n = table.n_rows
-    bins = max(int(n ** (1 / 3)), 1)
-    dtype = np.uint8 if bins < 255 else np.int32
-    num_codes = np.zeros((table.n_numeric, n), dtype=dtype)
+    n, k = table.n_rows, table.n_classes
+    blocks: list[tuple[np.ndarray, int]] = []  # (codes of some columns, missing code)
+    levels = []
     if table.n_numeric:
-        stats = ctx.numeric_stats
-        edges = stats.quantile(np.linspace(0, 1, bins + 1)[1:])
-        keep = np.ones(edges.shape, dtype=bool)
-        keep[:, 1:] = np.diff(edges, axis=1) > _EDGE_TOL
-        edges = np.where(keep, edges, np.inf)
-        above = np.empty(num_codes.shape, dtype=bool)
-        for b in range(bins):  # count the edges below each value, one bin at a time
-            np.greater(stats.block, edges[:, b : b + 1], out=above)
-            num_codes += above
-        if stats.has_missing:
-            num_codes[stats.missing] = bins
-    cat_codes = np.where(table.categorical_missing, table.n_levels[:, None], table.categorical)
-    codes = np.concatenate([num_codes.astype(np.int64), cat_codes.astype(np.int64)])
-    levels = np.concatenate([np.full(table.n_numeric, bins + 1), table.n_levels + 1])
-    return codes, levels.astype(np.int64)
+        prof = ctx.profile
+        blocks.append((prof.codes, -1))
+        levels.append(np.full(table.n_numeric, prof.bins + 1))
+    if table.n_categorical:
+        blocks.append((table.categorical, 0))
+        levels.append(table.n_levels + 1)
+    levels = np.concatenate(levels).astype(np.int64)
+    level_start = np.concatenate(([0], np.cumsum(levels)[:-1]))
+    cells = np.zeros(int(levels.sum()) * k, dtype=np.int64)
+    step = max(1, CHUNK_BYTES // (8 * max(n, 1)))
+    col = 0
+    for codes, kind in blocks:
+        for j in range(0, codes.shape[0], step):
+            part = codes[j : j + step].astype(np.int64)
+            lo, hi = col + j, col + j + part.shape[0]
+            if kind == 0:  # nominal: code -1 (missing) becomes the extra last level
+                part = np.where(part < 0, levels[lo:hi, None] - 1, part)
+            index = (part + level_start[lo:hi, None]) * k + table.y[None, :]
+            cells += np.bincount(index.ravel(), minlength=cells.size)
+        col += codes.shape[0]
+    return cells.astype(np.float64), levels
 
 
 def _concentration(

@@ -38,11 +38,16 @@ class FewShotFamily:
         """Four ensemble members, at most 512 context rows."""
         return {"n_estimators": 4, "max_support": 512}
 
-    def build(self, params: dict[str, Any], *, random_state: int | None, n_jobs: int | None,
-              device: str) -> FewShotClassifier:
+    def build(
+        self, params: dict[str, Any], *, random_state: int | None, n_jobs: int | None, device: str
+    ) -> FewShotClassifier:
         """An unfitted :class:`FewShotClassifier` for ``params``."""
-        return FewShotClassifier(device=device, random_state=random_state,
-                                 n_jobs=1 if n_jobs is None else n_jobs, **params)
+        return FewShotClassifier(
+            device=device,
+            random_state=random_state,
+            n_jobs=1 if n_jobs is None else n_jobs,
+            **params,
+        )
 
 
 FEWSHOT_FAMILY = FewShotFamily()

@@ -29,7 +29,8 @@ from autometa.nas.preprocessing import SCALINGS, TablePreprocessor
 __all__ = ["MLPClassifier"]
 
 # Categories with fewer training rows share the embedding of missing/unseen values.
-_MIN_CATEGORY_COUNT = 1
+_MIN_CATEGORY_COUNT = 3
+_SPLIT = "sklearn"
 
 
 @contextmanager
@@ -352,12 +353,26 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         n_val = math.ceil(self.validation_fraction * n)
         # A validation loss that cannot see every class misleads early stopping: without
         # an expected validation row per class, train on all rows for max_epochs.
-        if (
+        if _SPLIT == "floor":
+            pass
+        elif (
             np.bincount(y).min() * self.validation_fraction < 1.0
             or n_val < n_classes
             or n - n_val < n_classes
         ):
             return everything, None
+        if _SPLIT == "floor":
+            rng = np.random.default_rng(seed)
+            parts = []
+            for k in range(n_classes):
+                idx = np.flatnonzero(y == k)
+                m = int(np.floor(self.validation_fraction * len(idx)))
+                if m:
+                    parts.append(rng.choice(idx, m, replace=False))
+            val_idx = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=int)
+            if len(np.unique(y[val_idx])) < 2:
+                return everything, None
+            return np.setdiff1d(everything, val_idx), val_idx
         from sklearn.model_selection import train_test_split
 
         train_idx, val_idx = train_test_split(

@@ -7,6 +7,7 @@ records which extractor made its table, and a prior only compares features of th
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,7 +31,13 @@ def extractor_name() -> str:
         return "fallback-1"
     if not hasattr(metafeatures, "extract"):
         return "fallback-1"
-    return f"metafeatures-{getattr(metafeatures, '__version__', '0')}"
+    # the feature list's hash: a store's cached values are reused only for the same features
+    try:
+        names = "\n".join(map(str, metafeatures.list_features()["name"]))
+    except Exception:
+        names = ""
+    digest = hashlib.sha1(names.encode()).hexdigest()[:8]
+    return f"metafeatures-{getattr(metafeatures, '__version__', '0')}-{digest}"
 
 
 def extract_metafeatures(X: Any, y: Any, random_state: int = 0) -> dict[str, float]:

@@ -74,7 +74,13 @@ def load_metadata(source: str | Path, *, random_state: int = 0) -> dict[str, Any
                 continue
             frame = pd.read_parquet(row.data_path)
             X = frame.drop(columns=["__y__", "__fold__"])
-            values = extract_metafeatures(X, frame["__y__"].to_numpy(), random_state=random_state)
+            try:
+                values = extract_metafeatures(
+                    X, frame["__y__"].to_numpy(), random_state=random_state
+                )
+            except Exception as exc:  # one task's failure leaves the others usable
+                logger.warning("Meta-features of task %s failed: %s", row.name, exc)
+                continue
             store.set_metafeatures(row.name, values, extractor)
         tasks = tasks.assign(numeric_share=[_numeric_share(p) for p in tasks["data_path"]])
         return {

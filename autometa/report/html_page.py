@@ -153,8 +153,14 @@ def _profile_section(p: DatasetProfile) -> str:
     ]
     shown = p.columns[:MAX_TABLE_ROWS]
     rows = [
-        [f"<code>{_e(c.name)}</code>", _e(c.kind), _e(c.dtype), _num(c.n_distinct),
-         _num(c.n_missing), _e(f"{c.n_missing / p.n_rows:.1%}" if p.n_rows else "")]
+        [
+            f"<code>{_e(c.name)}</code>",
+            _e(c.kind),
+            _e(c.dtype),
+            _num(c.n_distinct),
+            _num(c.n_missing),
+            _e(f"{c.n_missing / p.n_rows:.1%}" if p.n_rows else ""),
+        ]
         for c in shown
     ]
     out.append(
@@ -177,12 +183,18 @@ def _profile_section(p: DatasetProfile) -> str:
         + _more(len(class_rows), len(classes), "classes")
         + "</div></div>"
     )
-    out.append(_img(plots.missing_map_png(p.missing_map, p.missing_map_columns, p.n_rows),
-                    "missing-value map"))
+    out.append(
+        _img(
+            plots.missing_map_png(p.missing_map, p.missing_map_columns, p.n_rows),
+            "missing-value map",
+        )
+    )
     missing = p.columns_with_missing
     if missing:
-        rows = [[f"<code>{_e(c.name)}</code>", _num(c.n_missing), _e(f"{c.n_missing / p.n_rows:.1%}")]
-                for c in missing[:20]]
+        rows = [
+            [f"<code>{_e(c.name)}</code>", _num(c.n_missing), _e(f"{c.n_missing / p.n_rows:.1%}")]
+            for c in missing[:20]
+        ]
         out.append(
             "<details><summary>Columns with missing values</summary>"
             + _table(["column", "missing", "share"], rows, {1, 2})
@@ -197,8 +209,10 @@ def _metafeatures_section(report: DatasetReport) -> str:
     if not report.metafeature_groups:
         return ""
     total = sum(len(g.values) for g in report.metafeature_groups)
-    out = [f"<h2>Meta-features</h2><p>{total} meta-features in "
-           f"{len(report.metafeature_groups)} group(s).</p>"]
+    out = [
+        f"<h2>Meta-features</h2><p>{total} meta-features in "
+        f"{len(report.metafeature_groups)} group(s).</p>"
+    ]
     for group in report.metafeature_groups:
         timing = f", {group.seconds * 1000:.0f} ms" if group.seconds is not None else ""
         rows = [
@@ -229,8 +243,9 @@ def _prior_section(report: DatasetReport) -> str:
     if proj is not None:
         out.append(
             _img(
-                plots.projection_png(proj.tasks, proj.points, proj.point, proj.explained,
-                                     report.neighbors),
+                plots.projection_png(
+                    proj.tasks, proj.points, proj.point, proj.explained, report.neighbors
+                ),
                 "PCA map of the prior's tasks",
             )
             + f'<p class="sub">PCA of {proj.n_features} meta-features (signed log, standardised '
@@ -240,8 +255,13 @@ def _prior_section(report: DatasetReport) -> str:
     recs = report.recommendations
     if recs:
         rows = [
-            [str(i + 1), _e(r.family), f"<code>{_e(r.params_text)}</code>",
-             _fixed(r.expected_score), _fixed(r.spread)]
+            [
+                str(i + 1),
+                _e(r.family),
+                f"<code>{_e(r.params_text)}</code>",
+                _fixed(r.expected_score),
+                _fixed(r.spread),
+            ]
             for i, r in enumerate(recs)
         ]
         labels = [f"{i + 1}. {r.family}" for i, r in enumerate(recs)]
@@ -251,9 +271,12 @@ def _prior_section(report: DatasetReport) -> str:
             "normalised score (1 = best candidate on a task, 0 = worst) predicted for this "
             "dataset; spread: its standard deviation over the nearest tasks.</p>"
             + _table(["#", "family", "parameters", "expected", "spread"], rows, {0, 3, 4})
-            + _img(plots.recommendations_png(labels, [r.expected_score for r in recs],
-                                             [r.spread for r in recs]),
-                   "expected scores of the recommendations")
+            + _img(
+                plots.recommendations_png(
+                    labels, [r.expected_score for r in recs], [r.spread for r in recs]
+                ),
+                "expected scores of the recommendations",
+            )
         )
     return "\n".join(out)
 
@@ -264,7 +287,7 @@ def _fallback_section(report: DatasetReport) -> str:
     return (
         "<h2>Tiny-data fallback</h2>"
         f'<p class="{cls}">The few-shot learner {_e(fb.reason)} '
-        f"(<code>AutoMetaClassifier(fewshot=\"auto\")</code> uses it at or below "
+        f'(<code>AutoMetaClassifier(fewshot="auto")</code> uses it at or below '
         f"{_num(fb.threshold)} rows).</p>"
     )
 
@@ -305,13 +328,17 @@ def _fit_body(report: FitReport) -> str:
         "<h2>Best configuration</h2>",
         f"<pre><code>{_e(json.dumps(report.best_config, indent=2, default=str))}</code></pre>",
         "<h2>Anytime curve</h2>",
-        _img(plots.anytime_png(anytime_curve(board), report.metric, report.time_budget),
-             "anytime curve"),
+        _img(
+            plots.anytime_png(anytime_curve(board), report.metric, report.time_budget),
+            "anytime curve",
+        ),
     ]
     ens = report.ensemble_table
     labels = [f"trial {t} {f}" for t, f in zip(ens["trial"], ens["family"], strict=True)]
-    rows = [[_num(r.trial), _e(r.family), _e(r.source), _num(r.score), _num(r.weight, 3)]
-            for r in ens.itertuples()]
+    rows = [
+        [_num(r.trial), _e(r.family), _e(r.source), _num(r.score), _num(r.weight, 3)]
+        for r in ens.itertuples()
+    ]
     parts += [
         "<h2>Final model</h2>",
         '<div class="grid"><div>'
@@ -322,26 +349,52 @@ def _fit_body(report: FitReport) -> str:
     ]
     shown = board.head(MAX_TABLE_ROWS)
     rows = [
-        [_num(r.trial), _e(r.family), _e(r.source), _e(r.state), _num(r.score),
-         _num(r.fit_time, 3), _num(r.finished_at, 3), f"<code>{_e(r.params)}</code>",
-         _e(r.error)]
+        [
+            _num(r.trial),
+            _e(r.family),
+            _e(r.source),
+            _e(r.state),
+            _num(r.score),
+            _num(r.fit_time, 3),
+            _num(r.finished_at, 3),
+            f"<code>{_e(r.params)}</code>",
+            _e(r.error),
+        ]
         for r in shown.itertuples()
     ]
     parts += [
         "<h2>Leaderboard</h2>",
-        _table(["trial", "family", "source", "state", "score", "fit s", "finished at s",
-                "parameters", "error"], rows, {0, 4, 5, 6}),
+        _table(
+            [
+                "trial",
+                "family",
+                "source",
+                "state",
+                "score",
+                "fit s",
+                "finished at s",
+                "parameters",
+                "error",
+            ],
+            rows,
+            {0, 4, 5, 6},
+        ),
         _more(len(shown), len(board), "trials"),
     ]
     if report.suggestions:
         rows = [
-            [_e(s["config"].get("family")),
-             f"<code>{_e(json.dumps(s['config'].get('params', {}), sort_keys=True))}</code>",
-             _fixed(s.get("expected_score")), _fixed(s.get("spread"))]
+            [
+                _e(s["config"].get("family")),
+                f"<code>{_e(json.dumps(s['config'].get('params', {}), sort_keys=True))}</code>",
+                _fixed(s.get("expected_score")),
+                _fixed(s.get("spread")),
+            ]
             for s in report.suggestions
         ]
-        parts += ["<h2>The prior's suggestions (evaluated first)</h2>",
-                  _table(["family", "parameters", "expected", "spread"], rows, {2, 3})]
+        parts += [
+            "<h2>The prior's suggestions (evaluated first)</h2>",
+            _table(["family", "parameters", "expected", "spread"], rows, {2, 3}),
+        ]
     parts.append(_profile_section(p))
     return "\n".join(x for x in parts if x)
 

@@ -128,13 +128,21 @@ def projection_png(
     is_near = np.array([t in near for t in tasks], dtype=bool)
     ax.scatter(points[~is_near, 0], points[~is_near, 1], s=18, color=_GREY, label="prior tasks")
     if is_near.any():
-        ax.scatter(points[is_near, 0], points[is_near, 1], s=30, color=_BLUE,
-                   label="nearest tasks")
+        ax.scatter(points[is_near, 0], points[is_near, 1], s=30, color=_BLUE, label="nearest tasks")
         for (x, y), name in zip(points[is_near], np.asarray(tasks)[is_near], strict=True):
-            ax.annotate(_label(name, 22), (x, y), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-    ax.scatter([point[0]], [point[1]], marker="*", s=220, color=_ORANGE, edgecolor="black",
-               zorder=5, label="this dataset")
+            ax.annotate(
+                _label(name, 22), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points"
+            )
+    ax.scatter(
+        [point[0]],
+        [point[1]],
+        marker="*",
+        s=220,
+        color=_ORANGE,
+        edgecolor="black",
+        zorder=5,
+        label="this dataset",
+    )
     ax.set_xlabel(f"PC 1 ({explained[0]:.0%} of variance)")
     ax.set_ylabel(f"PC 2 ({explained[1]:.0%} of variance)")
     ax.legend(fontsize=8, loc="best")
@@ -170,11 +178,22 @@ def anytime_png(curve: pd.DataFrame, metric: str, time_budget: float | None = No
         return _png(fig)
     t = curve["finished_at"].to_numpy(dtype=float)
     best = curve["best"].to_numpy(dtype=float)
-    ax.step(np.r_[t, t[-1]], np.r_[best, best[-1]], where="post", color="black", lw=1.5,
-            label="best so far")
+    ax.step(
+        np.r_[t, t[-1]],
+        np.r_[best, best[-1]],
+        where="post",
+        color="black",
+        lw=1.5,
+        label="best so far",
+    )
     for source, part in curve.groupby("source", sort=True):
-        ax.scatter(part["finished_at"], part["score"], s=16,
-                   color=_SOURCE_COLORS.get(str(source), _GREY), label=f"trial ({source})")
+        ax.scatter(
+            part["finished_at"],
+            part["score"],
+            s=16,
+            color=_SOURCE_COLORS.get(str(source), _GREY),
+            label=f"trial ({source})",
+        )
     if time_budget:
         ax.axvline(time_budget, color=_GREY, ls="--", lw=1)
     ax.set_xlabel("seconds since the search started")

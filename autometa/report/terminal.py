@@ -77,8 +77,12 @@ def _profile(p: DatasetProfile) -> RenderableType:
     balance.add_column("", no_wrap=True)
     for label, count in list(p.class_counts.items())[:MAX_CLASSES]:
         share = count / total
-        balance.add_row(Text(_short(label, 30)), f"{count:,}", f"{share:.1%}",
-                        "\u2588" * max(1, round(share * 20)))
+        balance.add_row(
+            Text(_short(label, 30)),
+            f"{count:,}",
+            f"{share:.1%}",
+            "\u2588" * max(1, round(share * 20)),
+        )
     if p.n_classes > MAX_CLASSES:
         balance.caption = f"{MAX_CLASSES} most frequent of {p.n_classes} classes"
     return Group(table, Text(""), balance)
@@ -121,17 +125,25 @@ def _prior(report: DatasetReport) -> list[RenderableType]:
             table.add_row(Text(task), f"{sim:.3f}")
         out.append(table)
     if report.recommendations:
-        table = Table(title="Recommended configurations", title_justify="left",
-                      caption="expected: normalised score (1 = best candidate on a similar "
-                              "task); spread: its s.d. over the nearest tasks")
+        table = Table(
+            title="Recommended configurations",
+            title_justify="left",
+            caption="expected: normalised score (1 = best candidate on a similar "
+            "task); spread: its s.d. over the nearest tasks",
+        )
         table.add_column("#", justify="right")
         table.add_column("family")
         table.add_column("parameters", overflow="fold")
         table.add_column("expected", justify="right")
         table.add_column("spread", justify="right")
         for i, rec in enumerate(report.recommendations):
-            table.add_row(str(i + 1), Text(rec.family), Text(_short(_params(rec.params), 120)),
-                          f"{rec.expected_score:.3f}", f"{rec.spread:.3f}")
+            table.add_row(
+                str(i + 1),
+                Text(rec.family),
+                Text(_short(_params(rec.params), 120)),
+                f"{rec.expected_score:.3f}",
+                f"{rec.spread:.3f}",
+            )
         out.append(table)
     return out
 

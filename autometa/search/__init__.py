@@ -13,6 +13,8 @@ from autometa.search.evaluation import (
     score_proba,
 )
 from autometa.search.loop import SearchResult, TrialRecord, run_search
+from autometa.search.storage import resolve_storage
+from autometa.search.worker import run_worker
 
 __all__ = [
     "BudgetExceeded",
@@ -25,6 +27,8 @@ __all__ = [
     "greedy_ensemble",
     "make_splits",
     "resolve_metric",
+    "resolve_storage",
     "run_search",
+    "run_worker",
     "score_proba",
 ]

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from autometa import space
 from autometa.search.evaluation import BudgetExceeded, Evaluation, evaluate_config, in_process
 from autometa.search.isolation import FoldRunner, TrialMemoryError, TrialTimeout
+from autometa.search.storage import check_spec, resolve_storage
 
 __all__ = ["SearchResult", "TrialRecord", "run_search"]
 
@@ -46,6 +47,27 @@ class SearchResult:
     records: list[TrialRecord]
     oof: dict[int, np.ndarray] = field(default_factory=dict)
     interrupted: bool = False
+
+    def add_shared_trials(self) -> None:
+        """Add the finished trials that other processes ran on a shared study."""
+        import optuna
+
+        mine = {r.number for r in self.records}
+        for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+            if t.number in mine or "config" not in t.user_attrs:
+                continue
+            elapsed = (t.datetime_complete - t.datetime_start).total_seconds()
+            self.records.append(
+                TrialRecord(
+                    t.number,
+                    t.user_attrs["config"],
+                    "worker",
+                    "complete",
+                    float(t.value),
+                    float(t.user_attrs.get("fit_time", elapsed)),
+                    elapsed,
+                )
+            )
 
     def leaderboard(self) -> pd.DataFrame:
         import json
@@ -104,6 +126,7 @@ def run_search(
     callback: Callable[[TrialRecord], None] | None = None,
     runner: FoldRunner | None = None,
     trial_time_limit: float | None = None,
+    spec: dict | None = None,
 ) -> SearchResult:
     """Run the Optuna study until ``deadline`` (monotonic seconds) or ``n_trials`` trials.
 
@@ -126,10 +149,12 @@ def run_search(
         direction="maximize",
         sampler=sampler,
         pruner=pruner,
-        storage=storage,
+        storage=resolve_storage(storage),
         study_name=study_name,
         load_if_exists=storage is not None,
     )
+    if spec is not None:
+        check_spec(study, spec)
     sources: dict[int, str] = {}
     for config, source in enqueue:
         study.enqueue_trial(

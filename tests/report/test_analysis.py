@@ -12,27 +12,35 @@ from autometa.report import analyze_dataset, fallback_decision, profile_dataset,
 def test_profile_counts_kinds_missing_values_and_classes():
     rng = np.random.default_rng(0)
     n = 200
-    X = pd.DataFrame({
-        "num": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
-        "int": rng.integers(0, 5, n),
-        "flag": rng.random(n) < 0.5,
-        "cat": pd.Categorical(rng.choice(["a", "b", None], n)),
-        "word": rng.choice(["x", "y", "z"], n).astype(object),
-        "id": [f"row-{i}" for i in range(n)],
-    })
+    X = pd.DataFrame(
+        {
+            "num": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+            "int": rng.integers(0, 5, n),
+            "flag": rng.random(n) < 0.5,
+            "cat": pd.Categorical(rng.choice(["a", "b", None], n)),
+            "word": rng.choice(["x", "y", "z"], n).astype(object),
+            "id": [f"row-{i}" for i in range(n)],
+        }
+    )
     y = pd.Series(rng.choice(["yes", "no", "maybe"], n, p=[0.6, 0.3, 0.1]), name="answer")
     p = profile_dataset(X, y, name="t.csv")
     assert (p.n_rows, p.n_columns, p.target) == (n, 6, "answer")
     assert {c.name: c.kind for c in p.columns} == {
-        "num": "numeric", "int": "numeric", "flag": "boolean", "cat": "categorical",
-        "word": "categorical", "id": "text"}
+        "num": "numeric",
+        "int": "numeric",
+        "flag": "boolean",
+        "cat": "categorical",
+        "word": "categorical",
+        "id": "text",
+    }
     assert p.kinds == {"numeric": 2, "boolean": 1, "categorical": 2, "text": 1}
     assert {c.name: c.n_missing for c in p.columns} == X.isna().sum().to_dict()
     assert p.n_missing_cells == int(X.isna().sum().sum())
     assert p.class_counts == y.value_counts().to_dict()
     assert list(p.class_counts.values()) == sorted(p.class_counts.values(), reverse=True)
-    assert p.imbalance_ratio == pytest.approx(max(p.class_counts.values())
-                                              / min(p.class_counts.values()))
+    assert p.imbalance_ratio == pytest.approx(
+        max(p.class_counts.values()) / min(p.class_counts.values())
+    )
     # The missing-value map shows the columns with missing values, one row per map row.
     assert p.missing_map_columns == ["num", "cat"]
     assert p.missing_map.shape == (n, 2)
@@ -59,8 +67,9 @@ def test_fallback_rule_boundary():
 
 def test_projection_puts_a_task_on_itself():
     rng = np.random.default_rng(1)
-    table = pd.DataFrame(rng.lognormal(size=(30, 6)), columns=list("abcdef"),
-                         index=[f"task{i}" for i in range(30)])
+    table = pd.DataFrame(
+        rng.lognormal(size=(30, 6)), columns=list("abcdef"), index=[f"task{i}" for i in range(30)]
+    )
     table.iloc[3, 2] = np.nan
     table["const"] = 1.0
     proj = project_tasks(table, table.loc["task7"].to_dict())
@@ -84,8 +93,9 @@ def test_a_corpus_dataset_finds_itself_in_the_prior(manifest, datasets_dir):
     report = analyze_dataset(X, y, name="hepatitis.arff")
     assert report.neighbors[0][0] == "hepatitis"
     assert report.neighbors[0][1] == pytest.approx(1.0, abs=1e-6)
-    assert [s for _, s in report.neighbors] == sorted((s for _, s in report.neighbors),
-                                                      reverse=True)
+    assert [s for _, s in report.neighbors] == sorted(
+        (s for _, s in report.neighbors), reverse=True
+    )
     recs = report.recommendations
     assert recs and all(0 <= r.expected_score <= 1 and r.spread >= 0 for r in recs)
     star = report.projection.point

@@ -20,11 +20,13 @@ LABELS = ["<b>bold</b>", "a & b", "$100", "plain"]
 
 def _hostile_data(n: int = 120):
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({
-        HOSTILE: rng.normal(size=n),
-        'quote"s': rng.choice(["x", "<y>"], n),
-        "holes": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
-    })
+    X = pd.DataFrame(
+        {
+            HOSTILE: rng.normal(size=n),
+            'quote"s': rng.choice(["x", "<y>"], n),
+            "holes": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+        }
+    )
     y = pd.Series(np.array(LABELS)[rng.integers(0, len(LABELS), n)], name="t<a>rget")
     return X, y
 
@@ -90,9 +92,19 @@ def _chromium() -> str | None:
 
 
 def _run_chromium(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", f"--user-data-dir={profile}", *args]
+    cmd = [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
 
 
@@ -100,8 +112,10 @@ def _run_chromium(binary: str, profile: Path, *args: str) -> subprocess.Complete
 def chromium() -> str:
     binary = _chromium()
     if binary is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install -y chromium); "
-                    "the browser rendering test needs it")
+        pytest.skip(
+            "Chromium is not installed (Debian: apt-get install -y chromium); "
+            "the browser rendering test needs it"
+        )
     return binary
 
 
@@ -120,8 +134,14 @@ def test_page_renders_in_chromium(tmp_path, hostile_page, chromium):
     assert "img" in parsed.tags
 
     shot = tmp_path / "shot.png"
-    done = _run_chromium(chromium, tmp_path / "profile", "--window-size=1200,2400",
-                         "--hide-scrollbars", f"--screenshot={shot}", url)
+    done = _run_chromium(
+        chromium,
+        tmp_path / "profile",
+        "--window-size=1200,2400",
+        "--hide-scrollbars",
+        f"--screenshot={shot}",
+        url,
+    )
     assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
     image = np.asarray(Image.open(shot).convert("RGB"))
     assert image.shape[:2] == (2400, 1200)

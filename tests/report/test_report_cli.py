@@ -36,7 +36,7 @@ def test_terminal_report_on_a_corpus_dataset(name, datasets_dir, manifest):
     assert f"classes  {m['n_classes']} (imbalance ratio" in out
     # The prior's view: nearest tasks with similarities and ranked configurations.
     assert "Nearest tasks of the prior" in out and "Recommended configurations" in out
-    nearest = out[out.index("Nearest tasks of the prior"):out.index("Recommended configurations")]
+    nearest = out[out.index("Nearest tasks of the prior") : out.index("Recommended configurations")]
     sims = [float(s) for s in re.findall(r"│\s+([01]\.\d{3}) │\n", nearest)]
     assert sims and all(0 <= s <= 1 for s in sims)
     assert sims == sorted(sims, reverse=True)
@@ -53,15 +53,21 @@ def test_terminal_report_on_a_corpus_dataset(name, datasets_dir, manifest):
 def test_report_writes_html_with_its_plots(tmp_path, datasets_dir, manifest):
     m = _row(manifest, "hepatitis")
     page = tmp_path / "out" / "hepatitis.html"
-    result = runner.invoke(app, ["report", str(datasets_dir / m["file"]), "--target", m["target"],
-                                 "--html", str(page)])
+    result = runner.invoke(
+        app, ["report", str(datasets_dir / m["file"]), "--target", m["target"], "--html", str(page)]
+    )
     assert result.exit_code == 0, result.output
     text = page.read_text(encoding="utf-8")
     # Four plots: class balance, missing values, the map of the prior's tasks, expected scores.
     images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"', text)
-    assert sorted(html.unescape(alt) for _, alt in images) == sorted([
-        "class balance", "missing-value map", "PCA map of the prior's tasks",
-        "expected scores of the recommendations"])
+    assert sorted(html.unescape(alt) for _, alt in images) == sorted(
+        [
+            "class balance",
+            "missing-value map",
+            "PCA map of the prior's tasks",
+            "expected scores of the recommendations",
+        ]
+    )
     assert all(len(data) > 2000 for data, _ in images)
     # Self-contained: nothing is fetched from elsewhere.
     assert "http://" not in text and "https://" not in text and "<script" not in text
@@ -70,21 +76,24 @@ def test_report_writes_html_with_its_plots(tmp_path, datasets_dir, manifest):
 
 def test_report_without_prior_skips_the_prior_sections(datasets_dir, manifest):
     m = _row(manifest, "iris")
-    result = runner.invoke(app, ["report", str(datasets_dir / m["file"]), "--target", m["target"],
-                                 "--prior", "none"])
+    result = runner.invoke(
+        app, ["report", str(datasets_dir / m["file"]), "--target", m["target"], "--prior", "none"]
+    )
     assert result.exit_code == 0, result.output
     assert "Class balance" in result.output
     assert "Nearest tasks" not in result.output and "Recommended" not in result.output
 
 
 def test_report_reads_csv_and_parquet(tmp_path):
-    frame = pd.DataFrame({"a": [0.1, 0.5, None, 0.9] * 10, "b": list("xyzx") * 10,
-                          "label": ["p", "n"] * 20})
+    frame = pd.DataFrame(
+        {"a": [0.1, 0.5, None, 0.9] * 10, "b": list("xyzx") * 10, "label": ["p", "n"] * 20}
+    )
     frame.to_csv(tmp_path / "d.csv", index=False)
     frame.to_parquet(tmp_path / "d.parquet")
     for file in ("d.csv", "d.parquet"):
-        result = runner.invoke(app, ["report", str(tmp_path / file), "--target", "label",
-                                     "--prior", "none"])
+        result = runner.invoke(
+            app, ["report", str(tmp_path / file), "--target", "label", "--prior", "none"]
+        )
         assert result.exit_code == 0, result.output
         assert "2 (1 numeric, 1 categorical)" in result.output
         assert "10 cells (12.5%) in 1 column(s)" in result.output
@@ -100,8 +109,11 @@ def test_report_needs_exactly_one_source(tmp_path):
 @pytest.fixture
 def openml_config():
     openml = pytest.importorskip("openml")
-    saved = (openml.config.server, openml.config.get_cache_directory(),
-             openml.config.connection_n_retries)
+    saved = (
+        openml.config.server,
+        openml.config.get_cache_directory(),
+        openml.config.connection_n_retries,
+    )
     root = getattr(openml.config, "_root_cache_directory", None)
     yield openml
     openml.config.server, _, openml.config.connection_n_retries = saved
@@ -114,9 +126,20 @@ def test_openml_task_from_the_client_cache(tmp_path, openml_config):
         pytest.skip(f"no openml-python cache at {OPENML_CACHE}")
     cache = tmp_path / "cache"
     shutil.copytree(OPENML_CACHE, cache)
-    result = runner.invoke(app, [
-        "report", "--openml-task", "1882", "--openml-cache", str(cache),
-        "--openml-server", "https://test.openml.org/api/v1/xml", "--prior", "none"])
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--openml-task",
+            "1882",
+            "--openml-cache",
+            str(cache),
+            "--openml-server",
+            "https://test.openml.org/api/v1/xml",
+            "--prior",
+            "none",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "OpenML task 1882 (anneal)" in result.output
     assert re.search(r"rows\s+898\b", result.output)
@@ -124,9 +147,18 @@ def test_openml_task_from_the_client_cache(tmp_path, openml_config):
 
 def test_openml_task_fails_fast_without_a_server(tmp_path, openml_config):
     start = time.monotonic()
-    result = runner.invoke(app, [
-        "report", "--openml-task", "31", "--openml-cache", str(tmp_path / "empty"),
-        "--openml-server", "http://127.0.0.1:9/api/v1/xml"])
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--openml-task",
+            "31",
+            "--openml-cache",
+            str(tmp_path / "empty"),
+            "--openml-server",
+            "http://127.0.0.1:9/api/v1/xml",
+        ],
+    )
     assert time.monotonic() - start < 20
     assert result.exit_code == 2
     text = " ".join(result.output.split())
