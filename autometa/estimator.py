@@ -26,6 +26,7 @@ from autometa.search import (
     resolve_metric,
     run_search,
 )
+from autometa.search.evaluation import check_cv_possible
 from autometa.search.storage import data_fingerprint
 
 __all__ = ["AutoMetaClassifier"]
@@ -243,6 +244,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
                 "least 2 classes."
             )
         yc = self._label_encoder.transform(y_arr).astype(np.int64)
+        check_cv_possible(yc)
         n_classes = len(self.classes_)
         self.metric_ = resolve_metric(self.metric, n_classes)
         rng = np.random.default_rng(

@@ -173,7 +173,7 @@ def _profile_section(p: DatasetProfile) -> str:
     total = sum(p.class_counts.values()) or 1
     class_rows = [
         [f"<code>{_e(k)}</code>", _num(v), _e(f"{v / total:.1%}")]
-        for k, v in classes[:MAX_TABLE_ROWS]
+        for k, v in classes[: plots.MAX_BARS]
     ]
     out.append(
         '<div class="grid"><div>'
@@ -183,14 +183,16 @@ def _profile_section(p: DatasetProfile) -> str:
         + _more(len(class_rows), len(classes), "classes")
         + "</div></div>"
     )
-    out.append(
-        _img(
-            plots.missing_map_png(p.missing_map, p.missing_map_columns, p.n_rows),
-            "missing-value map",
-        )
-    )
     missing = p.columns_with_missing
-    if missing:
+    if not missing:
+        out.append("<p>No missing values.</p>")
+    else:
+        out.append(
+            _img(
+                plots.missing_map_png(p.missing_map, p.missing_map_columns, p.n_rows),
+                "missing-value map",
+            )
+        )
         rows = [
             [f"<code>{_e(c.name)}</code>", _num(c.n_missing), _e(f"{c.n_missing / p.n_rows:.1%}")]
             for c in missing[:20]

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss, roc_auc_score
-from sklearn.model_selection import KFold, StratifiedKFold, StratifiedShuffleSplit
+from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 __all__ = [
     "METRICS",
     "BudgetExceeded",
     "Evaluation",
     "aligned_proba",
+    "check_cv_possible",
     "evaluate_config",
     "in_process",
     "make_splits",
@@ -73,21 +75,40 @@ def make_splits(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified folds; fewer folds on larger data, and one holdout split on large data.
 
-    Classes too rare for stratification fall back to plain shuffled folds.
+    Classes with fewer rows than folds are stratified as one group, so their rows still
+    spread over the folds and every training split keeps at least two classes.
     """
     n = len(y)
     counts = np.bincount(y)
-    smallest = counts[counts > 0].min()
     if n > holdout_rows:
         test_size = min(0.2, 10_000 / n)
         splitter = StratifiedShuffleSplit(1, test_size=test_size, random_state=random_state)
-        return list(splitter.split(np.zeros(n), y))
+        return list(splitter.split(np.zeros(n), _group_rare(y, counts, 2)))
     k = min(cv, 3) if n > 5_000 else cv
     k = max(2, min(k, n // 2))
-    if smallest >= k:
-        splitter = StratifiedKFold(k, shuffle=True, random_state=random_state)
-        return list(splitter.split(np.zeros(n), y))
-    return list(KFold(k, shuffle=True, random_state=random_state).split(np.zeros(n)))
+    groups = _group_rare(y, counts, k)
+    splitter = StratifiedKFold(k, shuffle=True, random_state=random_state)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class")
+        return list(splitter.split(np.zeros(n), groups))
+
+
+def _group_rare(y: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    rare = counts < k
+    if not rare.any():
+        return y
+    return np.where(rare[y], -1, y)
+
+
+def check_cv_possible(y: np.ndarray) -> None:
+    """Cross-validation needs two classes with at least two rows each."""
+    counts = np.bincount(y)
+    if (counts >= 2).sum() < 2:
+        raise ValueError(
+            f"y has {int((counts > 0).sum())} classes but fewer than two of them have 2 or more "
+            f"rows (class sizes {sorted(counts[counts > 0].tolist(), reverse=True)}); "
+            "cross-validation needs at least two classes with 2 or more rows each."
+        )
 
 
 @dataclass
