@@ -370,10 +370,10 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             )
             return defaults
         try:
-            import metafeatures
+            from autometa.prior import extract_metafeatures
 
-            mf = metafeatures.extract(Xt, yc, random_state=seed)
-            self.meta_features_ = {k: float(v) for k, v in dict(mf).items()}
+            # the prior's own extractor and seed, so features compare with its tasks'
+            self.meta_features_ = extract_metafeatures(Xt, yc, random_state=0)
             k = self.n_suggestions or _n_suggestions(float(self.time_budget), len(yc))
             ranked = prior.rank(self.meta_features_, k=k, families=families)
         except Exception as exc:  # describing the data must never cost the user a model
