@@ -29,7 +29,11 @@ from autometa.search import (
 from autometa.search.evaluation import check_cv_possible
 from autometa.search.storage import data_fingerprint
 
-__all__ = ["AutoMetaClassifier"]
+__all__ = ["FEWSHOT_MAX_ROWS", "AutoMetaClassifier"]
+
+#: Training sets with at most this many rows go to the few-shot learner when
+#: ``fewshot="auto"`` (set from ``benchmarks/fewshot.py``; see docs/fewshot.md).
+FEWSHOT_MAX_ROWS = 200
 
 logger = logging.getLogger("autometa")
 
@@ -64,7 +68,10 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     n_suggestions : int or None, default=None
         How many of the prior's suggestions to evaluate first; ``None`` adapts to the budget.
     fewshot : {"auto", True, False}, default="auto"
-        Use the meta-trained few-shot learner: on tiny data (``"auto"``), always, or never.
+        The meta-trained few-shot learner (an in-context transformer). ``"auto"``: it is the
+        model for training sets of at most ``FEWSHOT_MAX_ROWS`` rows (no search then: one
+        cross-validated trial reports its score), and one family among the others on larger
+        data. ``True``: always the model. ``False``: never used.
     random_state : int, numpy Generator or None, default=None
     n_jobs : int, default=1
         Threads for each model fit.
@@ -113,6 +120,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         The prior's suggestions that were enqueued.
     metric_ : str
     fit_time_ : float
+    fewshot_used_ : bool
+        Whether the few-shot learner is the model (the tiny-data rule or ``fewshot=True``).
     interrupted_ : bool
         True when the search was stopped by ``KeyboardInterrupt``; the model is then built
         from the trials that had finished.
@@ -257,7 +266,16 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
 
         families = space.family_names(n_rows=len(yc), include=self.families)
         families = [f for f in families if f != "fewshot" or self.fewshot is not False]
-        enqueue = self._suggestions(Xt, yc, families, seed)
+        self.fewshot_used_ = self._use_fewshot(len(yc))
+        n_trials = self.n_trials
+        if self.fewshot_used_:
+            # Tiny data: cross-validated search is mostly noise; the meta-trained learner is
+            # the model, and one cross-validated trial gives its score.
+            families, n_trials = ["fewshot"], 1
+            self.meta_features_, self.suggestions_ = None, []
+            enqueue = [(c, "fewshot") for c in space.default_configs(["fewshot"])]
+        else:
+            enqueue = self._suggestions(Xt, yc, families, seed)
         splits = make_splits(yc, int(self.cv), seed)
         spec = None
         if self.storage is not None:
@@ -286,7 +304,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             metric=self.metric_,
             splits=splits,
             deadline=deadline,
-            n_trials=self.n_trials,
+            n_trials=n_trials,
             seed=seed,
             enqueue=enqueue,
             storage=self.storage,
@@ -327,6 +345,17 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = Pipeline([("table", encoder), ("model", model)])
         self.fit_time_ = time.monotonic() - start
         return self
+
+    def _use_fewshot(self, n_rows: int) -> bool:
+        if self.fewshot is False or "fewshot" not in space.FAMILIES:
+            if self.fewshot is True:
+                raise AutoMetaError("fewshot=True, but the few-shot learner is not available.")
+            return False
+        if self.fewshot is True:
+            return True
+        if self.families is not None and "fewshot" not in self.families:
+            return False
+        return n_rows <= FEWSHOT_MAX_ROWS
 
     def _isolation(self, Xt, yc):
         """The worker process for trials (or None) and the per-trial time limit."""
@@ -399,7 +428,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         )
         best = max(done, key=lambda r: (r.score, -r.number))
         candidates = [r for r in sorted(done, key=lambda r: -r.score) if r.number in result.oof]
-        if not self.ensemble or len(candidates) < 2:
+        if not self.ensemble or len(candidates) < 2 or self.fewshot_used_:
             return build(best), {best.number: 1.0}
         oofs = [np.nan_to_num(result.oof[r.number], nan=1.0 / n_classes) for r in candidates]
         weights = greedy_ensemble(oofs, yc, self.metric_)

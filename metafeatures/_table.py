@@ -29,6 +29,10 @@ class Table:
         Nominal columns as int32 codes ``0..n_levels-1``, ``-1`` for missing.
     n_levels : ndarray of shape (n_categorical,)
         Number of distinct observed (non-missing) values of each nominal column.
+    declared_levels : ndarray of shape (n_categorical,)
+        Size of each nominal column's domain: the number of categories of a pandas
+        categorical column (used or not, as an ARFF header declares them), otherwise
+        ``n_levels``.
     y : ndarray of shape (n_rows,)
         Class codes ``0..n_classes-1`` (index into ``classes``).
     classes : ndarray of shape (n_classes,)
@@ -40,6 +44,7 @@ class Table:
     numeric: np.ndarray
     categorical: np.ndarray
     n_levels: np.ndarray
+    declared_levels: np.ndarray
     y: np.ndarray
     classes: np.ndarray
     numeric_names: tuple[str, ...]
@@ -112,6 +117,7 @@ def to_table(X: object, y: object) -> Table:
     numeric_names: list[str] = []
     cat_cols: list[np.ndarray] = []
     cat_levels: list[int] = []
+    declared: list[int] = []
     cat_names: list[str] = []
     for name, col in frame.items():
         values = _numeric_values(col)
@@ -122,6 +128,10 @@ def to_table(X: object, y: object) -> Table:
             col_codes, uniques = pd.factorize(col, use_na_sentinel=True)
             cat_cols.append(col_codes.astype(np.int32, copy=False))
             cat_levels.append(len(uniques))
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                declared.append(len(col.cat.categories))
+            else:
+                declared.append(len(uniques))
             cat_names.append(str(name))
 
     numeric = _numeric_block(frame, numeric_cols, numeric_names)
@@ -129,6 +139,7 @@ def to_table(X: object, y: object) -> Table:
         numeric=numeric,
         categorical=_stack(cat_cols, np.int32, n_rows),
         n_levels=np.asarray(cat_levels, dtype=np.int64),
+        declared_levels=np.asarray(declared, dtype=np.int64),
         y=codes,
         classes=classes,
         numeric_names=tuple(numeric_names),

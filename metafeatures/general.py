@@ -53,16 +53,17 @@ FEATURES = (
               "100 * rows with a missing value / rows.", _O,
               openml="PercentageOfInstancesWithMissingValues")
     + feature(_G, "MeanNominalAttDistinctValues",
-              "Mean number of distinct non-missing values of the nominal columns.", _O,
+              "Mean domain size of the nominal columns (the declared categories of a "
+              "pandas categorical, else the distinct non-missing values).", _O,
               openml="MeanNominalAttDistinctValues")
     + feature(_G, "StdvNominalAttDistinctValues",
-              "Standard deviation (ddof=1) of the number of distinct values of the nominal "
-              "columns.", _O, openml="StdvNominalAttDistinctValues")
+              "Standard deviation (ddof=1) of the domain sizes of the nominal columns.", _O,
+              openml="StdvNominalAttDistinctValues")
     + feature(_G, "MinNominalAttDistinctValues",
-              "Minimum number of distinct values of a nominal column.", _O,
+              "Smallest domain size of a nominal column.", _O,
               openml="MinNominalAttDistinctValues")
     + feature(_G, "MaxNominalAttDistinctValues",
-              "Maximum number of distinct values of a nominal column.", _O,
+              "Largest domain size of a nominal column.", _O,
               openml="MaxNominalAttDistinctValues")
     + feature(_G, "MajorityClassSize", "Number of rows of the most frequent class.", _O,
               openml="MajorityClassSize")
@@ -89,7 +90,7 @@ def compute(table: Table, ctx: object = None) -> dict[str, float]:
 
     counts = table.class_counts
     freqs = counts / n
-    levels = table.n_levels.astype(np.float64)
+    levels = table.declared_levels.astype(np.float64)
     out = {
         "NumberOfInstances": float(n),
         "NumberOfFeatures": float(p),

@@ -30,7 +30,6 @@ __all__ = ["MLPClassifier"]
 
 # Categories with fewer training rows share the embedding of missing/unseen values.
 _MIN_CATEGORY_COUNT = 3
-_SPLIT = "sklearn"
 
 
 @contextmanager
@@ -66,9 +65,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     Numeric columns are imputed with their median (plus a missing-value indicator for
     columns with missing values in training) and scaled; categorical columns
-    (``CategoricalDtype``, object or string) are embedded, with one shared index for missing
-    and unseen categories. The network trains with AdamW and early stopping on a stratified
-    validation split, keeping the weights of the best validation loss.
+    (``CategoricalDtype``, object or string) are embedded, with one shared index for
+    missing, unseen and rare (fewer than 3 training rows) categories. The network trains
+    with AdamW and early stopping on a stratified validation split, keeping the weights of
+    the best validation loss.
 
     Parameters
     ----------
@@ -95,12 +95,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     batch_size : int, default=256
         Rows per step; smaller data train full-batch.
     max_epochs : int, default=100
-        Epoch budget. Without a validation split (too few rows per class, or
-        ``validation_fraction=0``) the network trains for exactly this many epochs.
+        Epoch budget. Without a validation split (``validation_fraction=0``, or classes so
+        small that the validation rows would not hold two classes) the network trains on
+        all rows for exactly this many epochs.
     patience : int, default=10
         Stop after this many epochs without a validation-loss improvement.
     validation_fraction : float, default=0.15
-        Share of the rows held out (stratified) for early stopping, in [0, 1).
+        Share of each class held out (rounded down) for early stopping, in [0, 1).
     device : str, default="auto"
         ``"auto"`` uses CUDA with mixed precision when available, otherwise the CPU.
     n_jobs : int, default=None
@@ -345,40 +346,26 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _split(
         self, y: np.ndarray, n_classes: int, seed: int
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Stratified train/validation rows, or all rows and None for too little data."""
-        n = len(y)
-        everything = np.arange(n)
+        """Stratified train/validation rows, or all rows and None for too little data.
+
+        Each class gives ``floor(validation_fraction * count)`` random rows to validation,
+        so every class keeps training rows and tiny classes stay in training. When the
+        validation rows would not hold two classes, there is no validation split.
+        """
+        everything = np.arange(len(y))
         if self.validation_fraction == 0:
             return everything, None
-        n_val = math.ceil(self.validation_fraction * n)
-        # A validation loss that cannot see every class misleads early stopping: without
-        # an expected validation row per class, train on all rows for max_epochs.
-        if _SPLIT == "floor":
-            pass
-        elif (
-            np.bincount(y).min() * self.validation_fraction < 1.0
-            or n_val < n_classes
-            or n - n_val < n_classes
-        ):
+        rng = np.random.default_rng(seed)
+        parts = []
+        for k in range(n_classes):
+            rows = np.flatnonzero(y == k)
+            m = math.floor(self.validation_fraction * len(rows))
+            if m:
+                parts.append(rng.choice(rows, m, replace=False))
+        if len(parts) < 2:
             return everything, None
-        if _SPLIT == "floor":
-            rng = np.random.default_rng(seed)
-            parts = []
-            for k in range(n_classes):
-                idx = np.flatnonzero(y == k)
-                m = int(np.floor(self.validation_fraction * len(idx)))
-                if m:
-                    parts.append(rng.choice(idx, m, replace=False))
-            val_idx = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=int)
-            if len(np.unique(y[val_idx])) < 2:
-                return everything, None
-            return np.setdiff1d(everything, val_idx), val_idx
-        from sklearn.model_selection import train_test_split
-
-        train_idx, val_idx = train_test_split(
-            everything, test_size=n_val, stratify=y, random_state=seed
-        )
-        return np.sort(train_idx), np.sort(val_idx)
+        val_idx = np.sort(np.concatenate(parts))
+        return np.setdiff1d(everything, val_idx, assume_unique=True), val_idx
 
     # ----------------------------------------------------------------- predict
     def predict_proba(self, X: Any) -> np.ndarray:

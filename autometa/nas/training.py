@@ -21,7 +21,6 @@ __all__ = ["TrainResult", "predict_logits", "resolve_device", "train_network"]
 
 _EVAL_CHUNK = 8192
 _MIN_IMPROVEMENT = 1e-4
-_NOVAL_EPOCHS = None
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -165,8 +164,6 @@ def train_network(
     stale = 0
     net.train()
     try:
-        if valid is None and _NOVAL_EPOCHS:
-            max_epochs = min(max_epochs, _NOVAL_EPOCHS)
         for epoch in range(1, max_epochs + 1):
             perm = torch.randperm(n, generator=shuffle_gen).to(device)
             total, timed_out = 0.0, False

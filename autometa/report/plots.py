@@ -205,6 +205,17 @@ def anytime_png(curve: pd.DataFrame, metric: str, time_budget: float | None = No
         # Keep the interesting top of the range in view when a few trials score very badly.
         low = max(lo, hi - 4 * (hi - np.nanmedian(finite)) - 1e-9)
         ax.set_ylim(low - 0.05 * (hi - low), hi + 0.05 * (hi - low))
+        below = int((finite < low - 0.05 * (hi - low)).sum())
+        if below:
+            ax.text(
+                0.01,
+                0.01,
+                f"{below} trial(s) below the axis",
+                transform=ax.transAxes,
+                fontsize=8,
+                color=_GREY,
+                va="bottom",
+            )
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("Anytime curve", fontsize=10)
     return _png(fig)

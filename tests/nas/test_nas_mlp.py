@@ -76,7 +76,8 @@ def test_contract_frame_with_categories_and_missing_values():
     prep = clf.preprocessor_
     assert prep.categories_ == [["u", "v", "w", "never"]]
     assert prep.indicators_ == [0]  # only "a" had missing values
-    assert clf.module_.config["cardinalities"] == [5]
+    assert prep.lookups_ == [[0, 1, 2, 3, 0]]  # "never" is rare: it shares index 0
+    assert clf.module_.config["cardinalities"] == [4]
     assert clf.module_.config["n_numeric"] == 3  # a, noise, indicator of a
     X_test, y_test = _frame(seed=1)
     assert (clf.predict(X_test) == y_test).mean() > 0.8  # needs the embedded category
