@@ -290,6 +290,90 @@ def demo(
     )
 
 
+@app.command("meta-train")
+def meta_train_command(
+    out: Path = typer.Option(..., "--out", "-o", help="Folder of the prior to build."),
+    suite: str | None = typer.Option(None, help="OpenML suite alias or id (OpenML-CC18)."),
+    tasks: str | None = typer.Option(None, help="Comma-separated OpenML task ids."),
+    source: Path | None = typer.Option(
+        None, help="Local folder of ARFF/CSV/Parquet files with a manifest.csv (name,file,target)."
+    ),
+    configs: int = typer.Option(100, "--configs", help="Candidate configurations (about)."),
+    folds: int = typer.Option(3, help="Cross-validation folds per task."),
+    max_rows: int = typer.Option(2000, help="Larger tasks are subsampled (stratified)."),
+    time_limit: float = typer.Option(30.0, help="Seconds per fit before it counts as failed."),
+    workers: int = typer.Option(1, help="Local worker processes."),
+    scheduler: str | None = typer.Option(None, help="Dask scheduler address (tcp://...)."),
+    store: Path | None = typer.Option(None, help="Evaluation store (SQLite); reruns resume."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Evaluate candidate configurations on many tasks and fit a prior from them.
+
+    Resumable: run the same command again after an interruption and finished evaluations are
+    kept. The raw evaluation table is saved with the prior.
+    """
+    from autometa.exceptions import AutoMetaError
+    from autometa.metatrain import RichProgress, meta_train
+
+    chosen = [x for x in (suite, tasks, source) if x is not None]
+    if len(chosen) != 1:
+        _fail("Give exactly one of --suite, --tasks or --source.")
+    if suite is not None:
+        src: object = f"openml:{suite}"
+    elif tasks is not None:
+        try:
+            src = [int(t) for t in tasks.split(",") if t.strip()]
+        except ValueError:
+            _fail(f"--tasks must be comma-separated integers. Got {tasks!r}.")
+    else:
+        src = str(source)
+    start = time.monotonic()
+    try:
+        summary = meta_train(
+            src,
+            out,
+            store_path=store,
+            n_configs=configs,
+            folds=folds,
+            max_rows=max_rows,
+            time_limit=time_limit,
+            n_workers=workers,
+            scheduler=scheduler,
+            progress=RichProgress(),
+            random_state=seed,
+        )
+    except (AutoMetaError, ValueError, FileNotFoundError, ConnectionError) as exc:
+        _fail(str(exc))
+    console.print(f"prior written to {summary['prior']} in {time.monotonic() - start:.0f} s")
+    _print_prior_info(summary["prior"])
+
+
+def _print_prior_info(path: str | Path) -> None:
+    from autometa.prior import prior_info
+
+    info = prior_info(path)
+    table = Table(title=f"Prior {path}", show_header=False)
+    for key, value in info.items():
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, default=str)
+            value = value if len(value) < 200 else value[:197] + "..."
+        table.add_row(str(key), str(value))
+    console.print(table)
+
+
+@prior_app.command("info")
+def prior_info_command(
+    path: str = typer.Argument("default", help="A prior folder, or 'default'."),
+) -> None:
+    """What a prior holds: tasks, configurations, families, how and when it was built."""
+    from autometa.exceptions import AutoMetaError
+
+    try:
+        _print_prior_info(path)
+    except (AutoMetaError, OSError) as exc:
+        _fail(str(exc))
+
+
 @app.command()
 def worker(
     data: Path = typer.Argument(..., help="The same data file the search was started on."),

@@ -27,9 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autometa.prior import scores
-from autometa.prior.features import config_features, scale_metafeatures
-from autometa.prior.fit import KNN_CHOICES, _median_distance, load_metadata, loto_evaluate
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's packages
+
+from autometa.prior import scores  # noqa: E402
+from autometa.prior.features import config_features, scale_metafeatures  # noqa: E402
+from autometa.prior.fit import KNN_CHOICES, _median_distance, load_metadata, loto_evaluate  # noqa: E402
 
 KS = (1, 5, 10)
 START, END = "<!-- prior-quality:start -->", "<!-- prior-quality:end -->"

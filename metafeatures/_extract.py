@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import numbers
@@ -17,7 +18,7 @@ from ._table import to_table
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_ROWS = 5000
+DEFAULT_MAX_ROWS = 2000
 _COSTLY = ("landmarking", "model-based")
 
 
@@ -48,7 +49,7 @@ def extract(
         attribute of ``random_node``. With an int the result is deterministic and the
         folds are those of pymfe run with the same ``random_state`` and
         ``shuffle_cv_folds=True``.
-    max_rows : int or None, default=5000
+    max_rows : int or None, default=2000
         The landmarking and model-based groups run on a stratified subsample of this
         many rows when the data is larger (``None``: never subsample). The other groups
         always use every row.
@@ -82,7 +83,7 @@ def extract(
     ctx = Context(table, seed=seed, max_rows=max_rows, cv_folds=cv_folds)
 
     values: dict[str, float] = {}
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    with warnings.catch_warnings(), np.errstate(all="ignore"), _sklearn_fast(selected):
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
         for group in selected:
@@ -102,6 +103,15 @@ def extract(
         subsample=ctx.rows if costly else None,
         n_rows=table.n_rows,
     )
+
+
+def _sklearn_fast(groups: tuple[str, ...]) -> contextlib.AbstractContextManager:
+    """Skip sklearn's input checks: the design matrices are validated and finite."""
+    if not any(g in _COSTLY for g in groups):
+        return contextlib.nullcontext()
+    import sklearn
+
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
 def _as_float(value: float) -> float:

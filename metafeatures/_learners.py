@@ -72,12 +72,12 @@ def _add_categorical(jll, d, train, test, y, k, fitted) -> None:
     per_attr = np.bincount(cls * codes.shape[1] + attr, minlength=k * codes.shape[1])
     per_attr = per_attr.reshape(k, -1)
     owner = np.repeat(np.arange(levels.size), levels)
-    log_p = np.log((table + 1.0) / (per_attr[:, owner] + levels[owner]))
+    log_p = np.zeros((k, total + 1))  # last column: a missing value, contributing 0
+    log_p[:, :total] = np.log((table + 1.0) / (per_attr[:, owner] + levels[owner]))
     tcodes = d.codes[test]
-    tvalid = tcodes >= 0
-    idx = start[None, :] + np.where(tvalid, tcodes, 0)
+    idx = np.where(tcodes >= 0, start[None, :] + tcodes, total)
     for c in fitted:
-        jll[:, c] += np.sum(np.where(tvalid, log_p[c][idx], 0.0), axis=1)
+        jll[:, c] += log_p[c][idx].sum(axis=1)
 
 
 class Heom:

@@ -28,7 +28,7 @@ def test_fit_csv_default_target_is_last_column(tmp_path):
     import numpy as np
 
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.choice(["x", "y"], 80)})
+    frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.choice(["x", "y"], 300)})
     frame["label"] = np.where(frame["a"] > 0, "pos", "neg")
     frame.to_csv(tmp_path / "d.csv", index=False)
     result = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "--n-trials", "2",

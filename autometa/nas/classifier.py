@@ -209,15 +209,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             ("scaling", SCALINGS),
         ):
             if getattr(self, name) not in choices:
-                raise _bad(name, f"a str among {set(choices)}", getattr(self, name))
+                raise _bad(name, f"a str among {list(choices)}", getattr(self, name))
         for name in ("dropout", "validation_fraction"):
             value = getattr(self, name)
             if not _is_real(value) or not 0.0 <= value < 1.0:
                 raise _bad(name, "a float in the range [0, 1)", value)
-        for name in ("learning_rate",):
-            value = getattr(self, name)
-            if not _is_real(value) or not value > 0.0:
-                raise _bad(name, "a float in the range (0, inf)", value)
+        if not _is_real(self.learning_rate) or not self.learning_rate > 0.0:
+            raise _bad("learning_rate", "a float in the range (0, inf)", self.learning_rate)
         if not _is_real(self.weight_decay) or not self.weight_decay >= 0.0:
             raise _bad("weight_decay", "a float in the range [0, inf)", self.weight_decay)
         if not isinstance(self.residual, (bool, np.bool_)):

@@ -21,6 +21,7 @@ __all__ = ["SCHEMA_VERSION", "default_prior_path", "load_prior", "prior_info", "
 SCHEMA_VERSION = 1
 FORMAT = "autometa-prior"
 MANIFEST = "manifest.json"
+_OPTIONAL_FILES = {"ranker.lgbm.txt"}
 _REQUIRED = {
     "format": str,
     "schema_version": int,
@@ -64,6 +65,8 @@ def write_files(out_dir: Path, files: dict[str, Any], manifest: dict[str, Any]) 
     tmp = out_dir / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     os.replace(tmp, out_dir / MANIFEST)
+    for name in _OPTIONAL_FILES - set(files):  # left over from an earlier fit
+        (out_dir / name).unlink(missing_ok=True)
 
 
 def _resolve(path: str | os.PathLike[str]) -> Path:

@@ -124,6 +124,10 @@ def _fewshot_max_rows() -> int:
 def fallback_decision(n_rows: int, fewshot: Any = "auto") -> FallbackDecision:
     """Whether the tiny-data fallback applies to a training set of ``n_rows`` rows.
 
+    The rule of :class:`autometa.AutoMetaClassifier`: with ``fewshot="auto"``, the few-shot
+    learner is the model (no search) for training sets of at most
+    ``autometa.estimator.FEWSHOT_MAX_ROWS`` rows.
+
     Parameters
     ----------
     n_rows : int
@@ -131,11 +135,16 @@ def fallback_decision(n_rows: int, fewshot: Any = "auto") -> FallbackDecision:
     fewshot : {"auto", True, False}, default="auto"
         The ``fewshot`` parameter of :class:`autometa.AutoMetaClassifier`.
     """
+    from autometa import space
+
     threshold = _fewshot_max_rows()
     if fewshot is False:
-        return FallbackDecision(False, n_rows, threshold, "fewshot=False switches it off")
+        return FallbackDecision(False, n_rows, threshold, "is not used: fewshot=False")
+    if "fewshot" not in space.FAMILIES:
+        reason = "is not available in this installation, so it would not be used"
+        return FallbackDecision(False, n_rows, threshold, reason)
     if fewshot is True:
-        return FallbackDecision(True, n_rows, threshold, "fewshot=True asks for it")
+        return FallbackDecision(True, n_rows, threshold, "would be used: fewshot=True")
     if n_rows <= threshold:
         reason = f"would be used because the data has {n_rows} <= {threshold} rows"
         return FallbackDecision(True, n_rows, threshold, reason)

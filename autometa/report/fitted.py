@@ -116,6 +116,11 @@ def describe_fit(estimator: Any, X: Any, y: Any, *, name: str = "data") -> FitRe
             + ", ".join(f"{v} {k}" for k, v in counts.items())
             + "."
         )
+    if getattr(estimator, "fewshot_used_", False):
+        notes.append(
+            "The few-shot learner is the model (the tiny-data fallback, or fewshot=True): one "
+            "cross-validated trial gives its score, without a search."
+        )
     budget = getattr(estimator, "time_budget", None)
     return FitReport(
         profile=profile_dataset(X, y, name=name),

@@ -269,7 +269,7 @@ def _prior_section(report: DatasetReport) -> str:
         labels = [f"{i + 1}. {r.family}" for i, r in enumerate(recs)]
         out.append(
             "<h3>Recommended configurations</h3>"
-            "<p>Evaluated first by <code>AutoMetaClassifier.fit</code>. Expected score: the "
+            f"<p>{_WHEN_USED[report.fallback.used]} Expected score: the "
             "normalised score (1 = best candidate on a task, 0 = worst) predicted for this "
             "dataset; spread: its standard deviation over the nearest tasks.</p>"
             + _table(["#", "family", "parameters", "expected", "spread"], rows, {0, 3, 4})
@@ -283,14 +283,22 @@ def _prior_section(report: DatasetReport) -> str:
     return "\n".join(out)
 
 
+_WHEN_USED = {
+    False: "Evaluated first by <code>AutoMetaClassifier.fit</code>.",
+    True: "With the tiny-data fallback, <code>AutoMetaClassifier.fit</code> does not search "
+    "and does not evaluate these; they are what the prior expects to do well.",
+}
+
+
 def _fallback_section(report: DatasetReport) -> str:
     fb = report.fallback
     cls = "yes" if fb.used else "no"
     return (
         "<h2>Tiny-data fallback</h2>"
-        f'<p class="{cls}">The few-shot learner {_e(fb.reason)} '
-        f'(<code>AutoMetaClassifier(fewshot="auto")</code> uses it at or below '
-        f"{_num(fb.threshold)} rows).</p>"
+        f'<p class="{cls}">The few-shot learner {_e(fb.reason)}. With '
+        '<code>fewshot="auto"</code>, <code>AutoMetaClassifier</code> fits only the few-shot '
+        f"learner, without a search, on training sets of at most {_num(fb.threshold)} "
+        "rows.</p>"
     )
 
 

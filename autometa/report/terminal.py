@@ -40,7 +40,10 @@ def _short(text: str, width: int) -> str:
 
 
 def _params(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+    def fmt(v: Any) -> str:
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    return ", ".join(f"{k}={fmt(v)}" for k, v in sorted(params.items()))
 
 
 def _profile(p: DatasetProfile) -> RenderableType:
@@ -129,7 +132,10 @@ def _prior(report: DatasetReport) -> list[RenderableType]:
             title="Recommended configurations",
             title_justify="left",
             caption="expected: normalised score (1 = best candidate on a similar "
-            "task); spread: its s.d. over the nearest tasks",
+            "task); spread: its s.d. over the nearest tasks"
+            + (
+                "; not evaluated by fit with the tiny-data fallback" if report.fallback.used else ""
+            ),
         )
         table.add_column("#", justify="right")
         table.add_column("family")

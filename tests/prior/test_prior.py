@@ -119,3 +119,11 @@ def test_default_prior_ships():
     mf = prior.meta_features_table.iloc[0].to_dict()
     k = min(10, info["n_configs"])
     assert len(prior.rank(mf, k=k)) == k
+
+
+def test_refit_removes_a_stale_model(tiny_store, tmp_path):
+    out = fit_prior(tiny_store, tmp_path / "p", method="lgbm")
+    assert (out / "ranker.lgbm.txt").exists()
+    fit_prior(tiny_store, out, method="knn")
+    assert not (out / "ranker.lgbm.txt").exists()
+    assert load_prior(out).method == "knn"
