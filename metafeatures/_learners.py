@@ -80,6 +80,57 @@ def _add_categorical(jll, d, train, test, y, k, fitted) -> None:
         jll[:, c] += log_p[c][idx].sum(axis=1)
 
 
+def lda(
+    d: Design, train: np.ndarray, test: np.ndarray, k: int, tol: float = 1e-4
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Linear discriminant analysis, as sklearn's ``LinearDiscriminantAnalysis()``.
+
+    The same SVD solver (within-class scaling, rank cut at ``tol``, projection on the
+    class centroids), priors = training class frequencies. Returns predicted classes
+    and probabilities of the ``test`` rows, or None when LDA is undefined (fewer rows
+    than classes, or a single training class).
+    """
+    X, y = d.X[train], d.y[train]
+    present = np.flatnonzero(np.bincount(y, minlength=k))
+    n, c = X.shape[0], present.size
+    if c < 2 or n <= c:
+        return None
+    yl = np.searchsorted(present, y)
+    counts = np.bincount(yl, minlength=c).astype(np.float64)
+    priors = counts / n
+    means = np.zeros((c, X.shape[1]))
+    np.add.at(means, yl, X)
+    means /= counts[:, None]
+    within = X - means[yl]
+    std = within.std(axis=0)
+    std[std == 0] = 1.0
+    _, s, vt = np.linalg.svd(np.sqrt(1.0 / (n - c)) * (within / std), full_matrices=False)
+    rank = int(np.sum(s > tol))
+    scalings = (vt[:rank] / std).T / s[:rank]
+    xbar = priors @ means
+    centred = np.sqrt(n * priors / (c - 1))[:, None] * (means - xbar)
+    _, s, vt = np.linalg.svd(centred @ scalings, full_matrices=False)
+    rank = int(np.sum(s > tol * s[0]))
+    scalings = scalings @ vt.T[:, :rank]
+    coef = (means - xbar) @ scalings
+    intercept = -0.5 * np.sum(coef**2, axis=1) + np.log(priors)
+    coef = coef @ scalings.T
+    intercept -= xbar @ coef.T
+    scores = d.X[test] @ coef.T + intercept
+    if c == 2:  # sklearn's binary rule: one decision function, sigmoid probabilities
+        margin = scores[:, 1] - scores[:, 0]
+        local_pred = (margin > 0).astype(np.intp)
+        p1 = 1.0 / (1.0 + np.exp(-margin))
+        local_proba = np.column_stack([1.0 - p1, p1])
+    else:
+        local_pred = np.argmax(scores, axis=1)
+        local_proba = np.exp(scores - scores.max(axis=1, keepdims=True))
+        local_proba /= local_proba.sum(axis=1, keepdims=True)
+    proba = np.zeros((test.size, k))
+    proba[:, present] = local_proba
+    return present[local_pred], proba
+
+
 class Heom:
     """Nearest neighbour under the heterogeneous Euclidean-overlap metric (HEOM).
 

@@ -11,8 +11,9 @@ uses with ``shuffle_cv_folds=True``.
 For each learner: mean and standard deviation of the per-fold accuracy (pymfe's
 definition), and the weighted one-vs-rest AUC and Cohen's kappa of the pooled
 out-of-fold predictions (OpenML's definition). The three tree landmarkers of depth 1,
-2 and 3 are read off one depth-3 CART tree per fold: CART grows a node's split without
-regard to the depth limit, so truncating the deeper tree gives the shallower ones.
+2 and 3 are read off one depth-3 CART tree per fold (:mod:`metafeatures._cart`): CART
+chooses a node's split without regard to the depth limit, so truncating the deeper
+tree gives the shallower ones.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._context import Context
-from ._learners import Heom, naive_bayes
+from . import _cart as cart
+from ._learners import Heom, lda, naive_bayes
 from ._spec import Feature, feature
 from ._summary import NAN, nan_dict
 from ._table import Table
-from ._tree import node_class_proba, node_depth_parent
 
 _G = "landmarking"
 
@@ -89,13 +90,17 @@ def compute(table: Table, ctx: Context) -> dict[str, float]:
     random_cols = np.flatnonzero(d.attribute == ctx.rng(1).integers(d.n_attributes))
     if random_cols.size == 0:  # a nominal attribute without any level
         failed.add("random_node")
+    X32 = d.X.astype(np.float32)  # CART works on float32 values, as sklearn's trees do
     heom = Heom(d)
     for train, test in folds:
-        _fit_trees(d, k, train, test, random_cols, ctx.seed, pred, proba)
+        _trees(X32, y, k, train, test, random_cols, pred, proba)
         pred["naive_bayes"][test], proba["naive_bayes"][test] = naive_bayes(d, train, test, k)
         pred["one_nn"][test] = y[train][heom.nearest(test, train)]
-        if "linear_discr" not in failed and not _fit_lda(d, k, train, test, pred, proba):
+        fitted = lda(d, train, test, k)
+        if fitted is None:
             failed.add("linear_discr")
+        else:
+            pred["linear_discr"][test], proba["linear_discr"][test] = fitted
     proba["one_nn"][np.arange(y.size), pred["one_nn"]] = 1.0
 
     for key, *_ in _LEARNERS:
@@ -104,45 +109,19 @@ def compute(table: Table, ctx: Context) -> dict[str, float]:
     return out
 
 
-def _fit_trees(d, k, train, test, random_cols, seed, pred, proba) -> None:
-    """Depth-1, 2 and 3 trees (one depth-3 fit) and the random-attribute stump."""
-    from sklearn.tree import DecisionTreeClassifier
-
-    X, y = d.X, d.y
-    tree = DecisionTreeClassifier(max_depth=3, random_state=seed).fit(X[train], y[train])
-    t = tree.tree_
-    node_proba = node_class_proba(t.value, tree.classes_, k)
-    depth, parent = node_depth_parent(t.children_left, t.children_right)
-    leaf = tree.apply(X[test])
-    for key, level in (("depth3_tree", 3), ("depth2_tree", 2), ("best_node", 1)):
-        while np.any(depth[leaf] > level):  # truncate: climb to the ancestor at `level`
-            leaf = np.where(depth[leaf] > level, parent[leaf], leaf)
-        proba[key][test] = node_proba[leaf]
-        pred[key][test] = np.argmax(node_proba[leaf], axis=1)
+def _trees(X32, y, k, train, test, random_cols, pred, proba) -> None:
+    """Depth-1, 2 and 3 trees (one depth-3 tree, truncated) and the random-attribute stump."""
+    tree = cart.fit(X32[train], y[train], k, max_depth=3)
+    node_proba = tree.proba()
+    reached = tree.descend(X32[test], 3)
+    for key, level in (("best_node", 1), ("depth2_tree", 2), ("depth3_tree", 3)):
+        proba[key][test] = node_proba[reached[level]]
+        pred[key][test] = np.argmax(node_proba[reached[level]], axis=1)
     if random_cols.size:
-        stump = DecisionTreeClassifier(max_depth=1, random_state=seed)
-        stump.fit(X[np.ix_(train, random_cols)], y[train])
-        p = node_class_proba(stump.tree_.value, stump.classes_, k)[
-            stump.apply(X[np.ix_(test, random_cols)])
-        ]
+        stump = cart.fit(X32[np.ix_(train, random_cols)], y[train], k, max_depth=1)
+        p = stump.proba()[stump.descend(X32[np.ix_(test, random_cols)], 1)[1]]
         proba["random_node"][test] = p
         pred["random_node"][test] = np.argmax(p, axis=1)
-
-
-def _fit_lda(d, k, train, test, pred, proba) -> bool:
-    """Fit sklearn's LDA on one fold; False when it cannot be fitted."""
-    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-
-    model = LinearDiscriminantAnalysis()
-    try:
-        model.fit(d.X[train], d.y[train])
-        p = model.predict_proba(d.X[test])
-        labels = model.predict(d.X[test])
-    except (ValueError, np.linalg.LinAlgError):
-        return False
-    proba["linear_discr"][np.ix_(test, model.classes_)] = p
-    pred["linear_discr"][test] = labels
-    return True
 
 
 def _scores(key, y, pred, proba, fold_id, counts) -> dict[str, float]:
