@@ -85,10 +85,10 @@ def lda(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Linear discriminant analysis, as sklearn's ``LinearDiscriminantAnalysis()``.
 
-    The same SVD solver (within-class scaling, rank cut at ``tol``, projection on the
-    class centroids), priors = training class frequencies. Returns predicted classes
-    and probabilities of the ``test`` rows, or None when LDA is undefined (fewer rows
-    than classes, or a single training class).
+    The same SVD solver as sklearn 1.9 (within-class scaling by ``1 / n``, rank cut at
+    ``tol``, projection on the class centroids), priors = training class frequencies.
+    Returns predicted classes and probabilities of the ``test`` rows, or None when LDA
+    is undefined (fewer rows than classes, or a single training class).
     """
     X, y = d.X[train], d.y[train]
     present = np.flatnonzero(np.bincount(y, minlength=k))
@@ -104,7 +104,7 @@ def lda(
     within = X - means[yl]
     std = within.std(axis=0)
     std[std == 0] = 1.0
-    _, s, vt = np.linalg.svd(np.sqrt(1.0 / (n - c)) * (within / std), full_matrices=False)
+    _, s, vt = np.linalg.svd(np.sqrt(1.0 / n) * (within / std), full_matrices=False)
     rank = int(np.sum(s > tol))
     scalings = (vt[:rank] / std).T / s[:rank]
     xbar = priors @ means

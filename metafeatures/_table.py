@@ -180,7 +180,8 @@ def _numeric_values(col: pd.Series) -> np.ndarray | None:
         out = values.view(np.int64).astype(np.float64)
         out[pd.isna(values)] = np.nan
         return out
-    if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(col, skipna=True) in _NUMERIC_INFERRED:
+    inferred = pd.api.types.infer_dtype(col, skipna=True) if col.dtype == object else ""
+    if inferred in _NUMERIC_INFERRED:
         return pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     return None
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._context import Context
 from . import _cart as cart
+from ._context import Context
 from ._learners import Heom, lda, naive_bayes
 from ._spec import Feature, feature
 from ._summary import NAN, nan_dict

@@ -21,11 +21,13 @@ __all__ = [
     "check_cv_possible",
     "evaluate_config",
     "in_process",
+    "screening_rows",
     "make_splits",
     "resolve_metric",
     "score_proba",
 ]
 
+SCREEN_STEP = 10_000
 METRICS = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc")
 
 
@@ -100,6 +102,24 @@ def _group_rare(y: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
     return np.where(rare[y], -1, y)
 
 
+def screening_rows(
+    y: np.ndarray,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    random_state: int,
+    min_rows: int = 4_000,
+    share: float = 0.2,
+) -> np.ndarray | None:
+    """A stratified subsample of the first training split for screening, on large data only."""
+    train = splits[0][0]
+    if len(train) < min_rows:
+        return None
+    size = max(1_000, int(share * len(train)))
+    splitter = StratifiedShuffleSplit(1, train_size=size, random_state=random_state)
+    groups = _group_rare(y[train], np.bincount(y[train]), 2)
+    part, _ = next(splitter.split(np.zeros(len(train)), groups))
+    return np.sort(train[part])
+
+
 def check_cv_possible(y: np.ndarray) -> None:
     """Cross-validation needs two classes with at least two rows each."""
     counts = np.bincount(y)
@@ -157,6 +177,7 @@ def evaluate_config(
     *,
     deadline: float | None = None,
     report: Callable[[int, float], None] | None = None,
+    screen: np.ndarray | None = None,
 ) -> Evaluation:
     """Fit each training split with ``fit_fold`` and score the out-of-fold probabilities.
 
@@ -164,10 +185,22 @@ def evaluate_config(
     ``report(step, partial_score)`` is called after every fold (Optuna pruning hooks in there
     and may raise). Before a fold starts, if the time the previous folds took says it cannot
     finish by ``deadline``, :class:`BudgetExceeded` is raised.
+
+    With ``screen`` (a subsample of the first training split), the configuration is first
+    fitted on those rows only and scored on the first split's test rows, reported as step
+    ``SCREEN_STEP`` (so that it is compared only with other screened trials): a configuration
+    that is poor on a subsample is pruned before the full folds are paid for.
     """
     oof = np.full((len(y), n_classes), np.nan)
     done = np.zeros(len(y), dtype=bool)
     fit_time = 0.0
+    if screen is not None and report is not None:
+        left = math.inf if deadline is None else deadline - time.monotonic()
+        proba, seconds = fit_fold(screen, splits[0][1], left)
+        fit_time += seconds
+        partial = score_proba(metric, y[splits[0][1]], proba)
+        if np.isfinite(partial):
+            report(SCREEN_STEP, partial)
     for i, (train, test) in enumerate(splits):
         left = math.inf if deadline is None else deadline - time.monotonic()
         if i > 0 and fit_time / i > left:

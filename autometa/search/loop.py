@@ -15,7 +15,13 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from autometa import space
-from autometa.search.evaluation import BudgetExceeded, Evaluation, evaluate_config, in_process
+from autometa.search.evaluation import (
+    BudgetExceeded,
+    Evaluation,
+    evaluate_config,
+    in_process,
+    screening_rows,
+)
 from autometa.search.isolation import FoldRunner, TrialMemoryError, TrialTimeout
 from autometa.search.storage import check_spec, resolve_storage
 
@@ -164,6 +170,9 @@ def run_search(
         )
     result = SearchResult(study=study, records=[])
     search_start = time.monotonic()
+    # Suggestions from the prior or the defaults are evaluated in full; TPE's proposals are
+    # screened on a subsample first when the data is large.
+    screen = screening_rows(y, splits, seed)
 
     def objective(trial: optuna.Trial) -> float:
         start = time.monotonic()
@@ -198,7 +207,14 @@ def run_search(
 
         try:
             ev: Evaluation = evaluate_config(
-                fit_fold, y, splits, metric, n_classes, deadline=trial_deadline, report=report
+                fit_fold,
+                y,
+                splits,
+                metric,
+                n_classes,
+                deadline=trial_deadline,
+                report=report,
+                screen=screen if source == "tpe" else None,
             )
         except optuna.TrialPruned as exc:
             _finish(record, "pruned", start, str(exc))
