@@ -273,6 +273,27 @@ def _append(path: Path, rows: list[dict]) -> None:
     frame.to_csv(path, mode="a", header=not path.exists(), index=False)
 
 
+def warm_up(prior: str | None) -> None:
+    """Import and exercise every system once on toy data, so the first one timed does not pay
+    for imports the others then get for free."""
+    import flaml.automl  # noqa: F401
+    import flaml.default  # noqa: F401
+    import optuna  # noqa: F401
+    from sklearn.datasets import make_classification
+
+    from autometa import AutoMetaClassifier
+
+    X, y = make_classification(300, 6, random_state=0)
+    X = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for kw in [{"prior": prior, "n_trials": 3}, {"prior": None, "n_trials": 3},
+                   {"prior": None, "fewshot": True}]:
+            AutoMetaClassifier(time_budget=10, random_state=0, **kw).fit(X.iloc[:150], y[:150])
+        for system in DEFAULTS:
+            run_default(system, X, y)
+
+
 def worker(args) -> None:
     """Run the pending cells of one dataset (all its folds), appending rows as they finish."""
     from sklearn.preprocessing import LabelEncoder
@@ -285,6 +306,9 @@ def worker(args) -> None:
     opt = "roc_auc" if k == 2 else "log_loss"
     prior = str(LODO / args.dataset) if any(c["system"] == "autometa_warm" for c in cells) else None
     folds = outer_folds(yi, args.folds)
+    t = time.monotonic()
+    warm_up(prior)
+    print(f"{args.dataset}: warm-up {time.monotonic() - t:.1f} s", flush=True)
     for cell in cells:
         fold, system, budget = cell["fold"], cell["system"], float(cell["budget"])
         tr, te = folds[fold]
@@ -390,7 +414,7 @@ def run(args) -> None:
     print(f"datasets ({len(names)}):")
     print(m.loc[names, ["n_rows", "n_features", "n_classes", "minority"]].to_string())
     print(f"outer folds: {args.folds} ({'first of 3' if args.folds == 1 else 'stratified'}, "
-          f"seed 0); budgets {args.budgets} s; systems {args.systems}")
+          f"seed 0); budgets {[float(b) for b in args.budgets]} s; systems {args.systems}")
     print("threads: every system runs with 1 thread (n_jobs=1, OMP_NUM_THREADS=1): the machine "
           "has 2 cores shared with other jobs, so absolute times are noisy.")
     reason = autogluon_skip_reason() if "autogluon" in args.systems else None

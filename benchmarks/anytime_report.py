@@ -59,7 +59,7 @@ def wtl(a: pd.Series, b: pd.Series, tie: float) -> tuple[int, int, int]:
 
 def _md(table: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
     cells = [[str(c) for c in [table.index.name or ""] + list(table.columns)]]
-    for idx, row in table.iterrows():
+    for idx, *row in table.itertuples():
         cells.append([str(idx)] + [floatfmt.format(v) if isinstance(v, float) else str(v)
                                    for v in row])
     w = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
@@ -70,7 +70,7 @@ def _md(table: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
 
 
 def summary_tables(df: pd.DataFrame, tie: float) -> dict:
-    budgets = sorted(b for b in df.budget.unique() if b > 0)
+    budgets = sorted(float(b) for b in df.budget.unique() if b > 0)
     out: dict = {"budgets": budgets, "per_budget": {}, "wtl": {}, "norm": {}}
     for b in budgets:
         wide = per_budget(df, b)
@@ -113,7 +113,9 @@ def curves(path: Path, grid_n: int = 200) -> dict:
     if not path.exists():
         return {}
     c = pd.read_csv(path)
+    fewshot = c[c.source == "fewshot"].groupby(["dataset", "fold", "budget"]).size().index
     c = c[c.state == "complete"].copy()
+    c = c[~c.set_index(["dataset", "fold", "budget"]).index.isin(fewshot)]  # no search there
     c["t"] = c.elapsed.fillna(c.finished_at)
     out = {}
     for b, grp in c.groupby("budget"):
@@ -222,7 +224,15 @@ def report(path: Path, write_docs: str | None = None, tie: float = 0.001) -> str
         emit(_md(m.map(lambda v: float(v) if pd.notna(v) else "-")))
     emit("\n#### Targets\n")
     emit(_targets(s, sets, budgets))
-    cv = curves(path.with_name(path.stem + "_curves.csv"))
+    cpath = path.with_name(path.stem + "_curves.csv")
+    cv = curves(cpath)
+    if cpath.exists():
+        c = pd.read_csv(cpath)
+        few = sorted(set(c[c.source == "fewshot"].dataset))
+        if few:
+            emit(f"\nautometa took its tiny-data rule (the few-shot learner, no search) on "
+                 f"{len(few)} dataset(s), warm and cold alike: {', '.join(few)}; the anytime "
+                 "curve below leaves them out.")
     if cv:
         emit("\n#### Anytime: mean normalised best validation score, warm vs cold start\n")
         rows = {}

@@ -94,10 +94,9 @@ def _column_stats(a: np.ndarray, bins: int, codes_out: np.ndarray) -> tuple[dict
         m4 = np.einsum("ij,ij->i", d2, d2) / cnt
         var = m2 * cnt / (cnt - 1)
         q1, med, q3 = quantiles(np.array([0.25, 0.5, 0.75])).T
-        np.abs(np.subtract(a, med[:, None], out=d), out=d)  # d now holds |a - median|
         iqr = q3 - q1
-        outside = (a < (q1 - 1.5 * iqr)[:, None]).sum(axis=1)
-        outside += (a > (q3 + 1.5 * iqr)[:, None]).sum(axis=1)
+        outside = _count_less(s, cnt, q1 - 1.5 * iqr, strict=True)
+        outside += cnt - _count_less(s, cnt, q3 + 1.5 * iqr, strict=False)
         stats = {
             "count": cnt.astype(np.int64),
             "mean": mean,
@@ -109,7 +108,7 @@ def _column_stats(a: np.ndarray, bins: int, codes_out: np.ndarray) -> tuple[dict
             "q1": q1,
             "median": med,
             "q3": q3,
-            "mad": 1.4826 * _median(d, cnt, has_missing),
+            "mad": 1.4826 * _median_abs_deviation(s, cnt, med),
             "trimmed_mean": _trimmed_mean(s, cnt, 0.2, has_missing),
             "distinct": _distinct(s, cnt),
             "outlier_frac": outside / cnt,
@@ -125,18 +124,66 @@ def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
 
 
-def _median(v: np.ndarray, cnt: np.ndarray, has_missing: bool) -> np.ndarray:
-    """Median of each row (NaN = missing), by partial sort when no value is missing."""
-    c, n = v.shape
-    if has_missing:
-        v = np.sort(v, axis=1)
-        lo = (cnt - 1) // 2
-        hi = np.minimum(cnt // 2, np.maximum(cnt - 1, 0))
-        rows = np.arange(c)
-        out = (v[rows, np.maximum(lo, 0)] + v[rows, hi]) / 2.0
-        return np.where(cnt > 0, out, np.nan)
-    v = np.sort(v, axis=1)  # faster than np.partition here
-    return (v[:, (n - 1) // 2] + v[:, n // 2]) / 2.0
+def _count_less(s: np.ndarray, cnt: np.ndarray, t: np.ndarray, strict: bool) -> np.ndarray:
+    """Per row of ``s`` (sorted, ``cnt`` valid values), how many values are < t (or <= t).
+
+    A binary search run on all rows at once: ``log2(n)`` steps on arrays of one
+    entry per row.
+    """
+    rows, last = np.arange(s.shape[0]), s.shape[1] - 1
+    lo, hi = np.zeros_like(cnt), cnt.copy()
+    while np.any(lo < hi):
+        active = lo < hi
+        mid = (lo + hi) // 2
+        v = s[rows, np.minimum(mid, last)]
+        cond = (v < t) if strict else (v <= t)
+        lo = np.where(active & cond, mid + 1, lo)
+        hi = np.where(active & ~cond, mid, hi)
+    return lo
+
+
+def _kth_of_two(a_at, b_at, n_a, n_b, k):
+    """k-th smallest (0-based) of the union of two ascending sequences, for every row.
+
+    ``a_at(i)`` and ``b_at(i)`` read element ``i`` of each row's sequences (vectorised
+    over rows); ``n_a``, ``n_b`` are their lengths and ``k < n_a + n_b``.
+    """
+    lo = np.maximum(0, k + 1 - n_b)  # how many of the k+1 smallest come from a
+    hi = np.minimum(k + 1, n_a)
+    while np.any(lo < hi):
+        active = lo < hi
+        mid = (lo + hi) // 2
+        j = k + 1 - mid
+        more = (mid < n_a) & (j > 0) & (b_at(np.maximum(j - 1, 0)) > a_at(mid))
+        lo = np.where(active & more, mid + 1, lo)
+        hi = np.where(active & ~more, mid, hi)
+    j = k + 1 - lo
+    from_a = np.where(lo > 0, a_at(np.maximum(lo - 1, 0)), -np.inf)
+    from_b = np.where(j > 0, b_at(np.maximum(j - 1, 0)), -np.inf)
+    return np.maximum(from_a, from_b)
+
+
+def _median_abs_deviation(s: np.ndarray, cnt: np.ndarray, med: np.ndarray) -> np.ndarray:
+    """Median of |x - median| of each sorted row, without sorting the deviations.
+
+    The deviations below the median, read backwards, and those above it are two
+    ascending sequences; their median is found by a joint binary search.
+    """
+    rows = np.arange(s.shape[0])
+    last = s.shape[1] - 1
+    n_a = _count_less(s, cnt, med, strict=True)  # values below the median
+    n_b = cnt - n_a
+
+    def a_at(i):  # i-th smallest deviation below the median
+        return med - s[rows, np.clip(n_a - 1 - i, 0, last)]
+
+    def b_at(i):
+        return s[rows, np.clip(n_a + i, 0, last)] - med
+
+    k_lo, k_hi = np.maximum(cnt - 1, 0) // 2, cnt // 2
+    lo = _kth_of_two(a_at, b_at, n_a, n_b, np.minimum(k_lo, np.maximum(cnt - 1, 0)))
+    hi = _kth_of_two(a_at, b_at, n_a, n_b, np.minimum(k_hi, np.maximum(cnt - 1, 0)))
+    return np.where(cnt > 0, (lo + hi) / 2.0, np.nan)
 
 
 def _trimmed_mean(s: np.ndarray, cnt: np.ndarray, cut: float, has_missing: bool) -> np.ndarray:

@@ -21,6 +21,7 @@ __all__ = [
     "check_cv_possible",
     "evaluate_config",
     "in_process",
+    "prepare_model",
     "screening_rows",
     "make_splits",
     "resolve_metric",
@@ -154,12 +155,38 @@ def aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
 FoldFit = Callable[[np.ndarray, np.ndarray, float], "tuple[np.ndarray, float]"]
 
 
-def in_process(build: Callable[[], Any], X: Any, y: np.ndarray, n_classes: int) -> FoldFit:
+def prepare_model(model: Any, timeout: float, epoch_callback: Any = None) -> Any:
+    """Hand the remaining time (and an epoch callback) to models that can use them.
+
+    A model whose final estimator has a ``time_limit`` parameter (the MLP) stops training in
+    time by itself; one with ``epoch_callback`` reports its validation loss every epoch.
+    """
+    final = model[-1] if hasattr(model, "steps") else model
+    params = final.get_params(deep=False) if hasattr(final, "get_params") else {}
+    if "time_limit" in params and math.isfinite(timeout):
+        final.set_params(time_limit=max(0.5, 0.9 * timeout))
+    if "epoch_callback" in params and epoch_callback is not None:
+        final.set_params(epoch_callback=epoch_callback)
+    return model
+
+
+def in_process(
+    build: Callable[[], Any],
+    X: Any,
+    y: np.ndarray,
+    n_classes: int,
+    epoch_callback: Callable[[int], Callable[[int, float], None]] | None = None,
+) -> FoldFit:
     """A fold fitter that builds and fits in this process (the time limit is checked between
-    folds only)."""
+    folds, and by models that accept a ``time_limit``). ``epoch_callback(fold)`` gives the
+    per-epoch callback of a fold, for models that report epochs."""
+    folds = iter(range(10**9))
 
     def fit_fold(train: np.ndarray, test: np.ndarray, timeout: float):
-        model = build()
+        fold = next(folds)
+        model = prepare_model(
+            build(), timeout, epoch_callback(fold) if epoch_callback is not None else None
+        )
         start = time.monotonic()
         model.fit(X.iloc[train], y[train])
         proba = aligned_proba(model, X.iloc[test], n_classes)

@@ -47,12 +47,12 @@ class _MissingData(Exception):
     pass
 
 
-def _fit_fold(token, payload, config, seed, n_jobs, device, train, test, n_classes):
+def _fit_fold(token, payload, config, seed, n_jobs, device, train, test, n_classes, timeout):
     """Runs in the worker: build, fit, predict one fold. Returns (proba, fit seconds)."""
     from threadpoolctl import threadpool_limits
 
     from autometa import space
-    from autometa.search.evaluation import aligned_proba
+    from autometa.search.evaluation import aligned_proba, prepare_model
 
     if payload is not None:
         _DATA.clear()
@@ -64,6 +64,7 @@ def _fit_fold(token, payload, config, seed, n_jobs, device, train, test, n_class
     try:
         with threadpool_limits(limits=max(1, n_jobs)):
             model = space.build_pipeline(config, random_state=seed, n_jobs=n_jobs, device=device)
+            model = prepare_model(model, timeout)
             model.fit(X.iloc[train], y[train])
             proba = aligned_proba(model, X.iloc[test], n_classes)
     except MemoryError as exc:
@@ -125,6 +126,7 @@ class FoldRunner:
                 train,
                 test,
                 n_classes,
+                timeout,
             )
             try:
                 result = self._wait(future, timeout)

@@ -29,6 +29,8 @@ __all__ = ["SearchResult", "TrialRecord", "run_search"]
 
 logger = logging.getLogger("autometa.search")
 
+EPOCH_STEP = 100_000
+
 
 @dataclass
 class TrialRecord:
@@ -198,8 +200,20 @@ def run_search(
         )
         limit_hit = trial_time_limit is not None and start + trial_time_limit < deadline
         trial_deadline = start + trial_time_limit if limit_hit else deadline
+
+        def epoch_callback(fold: int):
+            def report_epoch(epoch: int, val_loss: float) -> None:
+                # Epoch steps live apart from fold steps: compared only with other trials
+                # that train by epochs (the MLP). Lower loss is better; the study maximises.
+                step = EPOCH_STEP + 1000 * fold + int(epoch)
+                trial.report(-float(val_loss), step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at epoch {epoch} of fold {fold + 1}")
+
+            return report_epoch
+
         if runner is None:
-            fit_fold = in_process(build, X, y, n_classes)
+            fit_fold = in_process(build, X, y, n_classes, epoch_callback)
         else:
 
             def fit_fold(train, test, timeout):
