@@ -100,7 +100,7 @@ def _lgbm_build(params: Params, *, random_state: int, n_jobs: int, device: str) 
         n_jobs=n_jobs,
         verbosity=-1,
     )
-    return Pipeline([("model", model)])
+    return Pipeline([("names", preprocessing.safe_names()), ("model", model)])
 
 
 # --------------------------------------------------------------------------- forests
@@ -174,7 +174,7 @@ def _hgb_build(params: Params, *, random_state: int, n_jobs: int, device: str) -
     model = HistGradientBoostingClassifier(
         **params, categorical_features="from_dtype", random_state=random_state
     )
-    return Pipeline([("model", model)])
+    return Pipeline([("prep", preprocessing.HistGradientBoostingPrep()), ("model", model)])
 
 
 # --------------------------------------------------------------------------- linear, kNN, SVC

@@ -66,3 +66,20 @@ def test_unknown_family_is_a_clear_error():
 def test_large_data_drops_slow_families():
     assert "svc" not in space.family_names(n_rows=50_000)
     assert "svc" in space.family_names(n_rows=500)
+
+
+def test_awkward_tables_fit_every_family():
+    """Names LightGBM rejects, categoricals wider than HistGradientBoosting can bin, and a
+    numeric column that is entirely missing."""
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame({
+        'word_freq_"x"': rng.normal(size=n),
+        "id:{1}": rng.choice([f"v{i}" for i in range(300)], n),
+        "empty": np.full(n, np.nan),
+    })
+    y = (X.iloc[:, 0] > 0).astype(int).to_numpy()
+    Xt = TableEncoder().fit_transform(X)
+    for cfg in space.default_configs():
+        model = space.build_pipeline(cfg, random_state=0).fit(Xt, y)
+        assert np.isfinite(model.predict_proba(Xt)).all(), cfg["family"]
