@@ -24,15 +24,3 @@ def manifest(datasets_dir):
     import pandas as pd
 
     return pd.read_csv(datasets_dir / "manifest.csv")
-
-
-def load_corpus(name: str):
-    """(X, y) of a corpus dataset by its manifest name."""
-    import pandas as pd
-
-    from autometa.data import load_dataset
-
-    m = pd.read_csv(DATASETS / "manifest.csv").set_index("name")
-    if name not in m.index:
-        raise KeyError(name)
-    return load_dataset(DATASETS / m.loc[name, "file"], m.loc[name, "target"])

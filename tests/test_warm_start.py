@@ -1,0 +1,74 @@
+"""fit() with the shipped prior: suggestions first, meta-features exposed, safe fallbacks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from autometa import AutoMetaClassifier, PriorError
+from autometa.prior import default_prior_path, load_prior
+
+
+@pytest.fixture(scope="module")
+def credit(datasets_dir):
+    from autometa.data import load_dataset
+
+    return load_dataset(datasets_dir / "uci/credit.a.arff", "class")
+
+
+def test_prior_suggestions_are_evaluated_first(credit):
+    X, y = credit
+    clf = AutoMetaClassifier(time_budget=60, n_trials=6, n_suggestions=4, random_state=0,
+                             isolation="none", cv=3).fit(X, y)
+    board = clf.leaderboard_.sort_values("trial")
+    assert list(board.source[:4]) == ["prior"] * 4
+    assert [s["config"] for s in clf.suggestions_] == [
+        json.loads(json.dumps(c)) for c in board.head(4).apply(
+            lambda r: {"family": r.family, "params": json.loads(r.params)}, axis=1)]
+    assert clf.meta_features_ and all(isinstance(v, float) for v in clf.meta_features_.values())
+    prior = load_prior("default")
+    assert [s.config for s in prior.rank(clf.meta_features_, k=4)] == [
+        s["config"] for s in clf.suggestions_]
+
+
+def test_a_five_second_budget_returns_a_model(credit):
+    X, y = credit
+    start = time.monotonic()
+    clf = AutoMetaClassifier(time_budget=5, random_state=0).fit(X, y)
+    assert time.monotonic() - start < 5 * 1.1 + 2
+    assert clf.leaderboard_.state.eq("complete").any()
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def _corrupt_copy(tmp_path):
+    bad = tmp_path / "prior"
+    shutil.copytree(default_prior_path(), bad)
+    manifest = bad / "manifest.json"
+    manifest.write_text(manifest.read_text()[: len(manifest.read_text()) // 2])  # truncated
+    return bad
+
+
+def test_a_corrupted_prior_given_by_path_is_a_clear_error(tmp_path, credit):
+    X, y = credit
+    with pytest.raises(PriorError):
+        AutoMetaClassifier(n_trials=1, prior=str(_corrupt_copy(tmp_path)),
+                           isolation="none").fit(X, y)
+
+
+def test_a_corrupted_default_prior_falls_back_to_cold_start(tmp_path, credit, monkeypatch):
+    import autometa.prior.artifact as artifact
+
+    bad = _corrupt_copy(tmp_path)
+    monkeypatch.setattr(artifact, "default_prior_path", lambda: bad)
+    X, y = credit
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = AutoMetaClassifier(n_trials=3, random_state=0, isolation="none", cv=2).fit(X, y)
+    assert any("falling back to a cold start" in str(w.message) for w in caught)
+    assert set(clf.leaderboard_.source) == {"default"}
+    assert np.isfinite(clf.best_score_)
