@@ -50,11 +50,21 @@ def _child(spec: str, budget: float, families, queue) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--datasets", nargs="+",
-                    default=["credit.a", "anneal", "mushroom", "letter", "5000x50"])
+    ap.add_argument(
+        "--datasets", nargs="+", default=["credit.a", "anneal", "mushroom", "letter", "5000x50"]
+    )
     ap.add_argument("--budgets", nargs="+", type=float, default=[10.0, 30.0])
     ap.add_argument("--families", nargs="+", default=None)
+    ap.add_argument(
+        "--corpus", type=int, default=0, help="add N corpus datasets spread evenly over sizes"
+    )
     args = ap.parse_args()
+    if args.corpus:
+        from _common import manifest
+
+        m = manifest().sort_values("n_rows").reset_index(drop=True)
+        picks = np.linspace(0, len(m) - 1, args.corpus).round().astype(int)
+        args.datasets = list(dict.fromkeys(list(m.loc[picks, "name"]) + args.datasets))
     ctx = mp.get_context("spawn")
     rows = []
     for spec in args.datasets:
@@ -65,18 +75,28 @@ def main() -> None:
             wall, peak, status, n_trials, shape = queue.get()
             proc.join()
             limit = budget * 1.1 + 2
-            rows.append({"dataset": spec, "shape": f"{shape[0]}x{shape[1]}", "budget_s": budget,
-                         "wall_s": round(wall, 2), "ratio": round(wall / budget, 3),
-                         "within": wall <= limit, "peak_rss_mb": round(peak), "trials": n_trials,
-                         "status": status})
-            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1),
-                  flush=True)
+            rows.append(
+                {
+                    "dataset": spec,
+                    "shape": f"{shape[0]}x{shape[1]}",
+                    "budget_s": budget,
+                    "wall_s": round(wall, 2),
+                    "ratio": round(wall / budget, 3),
+                    "within": wall <= limit,
+                    "peak_rss_mb": round(peak),
+                    "trials": n_trials,
+                    "status": status,
+                }
+            )
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     table = pd.DataFrame(rows)
     print()
     print(table.to_string(index=False))
-    print(f"\nwithin budget + 10% + 2 s: {int(table.within.sum())}/{len(table)}; "
-          f"median wall/budget {np.median(table.ratio):.3f}; max {table.ratio.max():.3f}; "
-          f"max peak RSS {table.peak_rss_mb.max()} MB")
+    print(
+        f"\nwithin budget + 10% + 2 s: {int(table.within.sum())}/{len(table)}; "
+        f"median wall/budget {np.median(table.ratio):.3f}; max {table.ratio.max():.3f}; "
+        f"max peak RSS {table.peak_rss_mb.max()} MB"
+    )
 
 
 if __name__ == "__main__":

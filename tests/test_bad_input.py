@@ -8,9 +8,16 @@ import pytest
 
 from autometa import AutoMetaClassifier
 
-FAST = dict(time_budget=30, n_trials=2, cv=2, prior=None, random_state=0, fewshot=False,
-            isolation="none",
-            families=["logistic_regression"])
+FAST = dict(
+    time_budget=30,
+    n_trials=2,
+    cv=2,
+    prior=None,
+    random_state=0,
+    fewshot=False,
+    isolation="none",
+    families=["logistic_regression"],
+)
 
 
 @pytest.fixture
@@ -101,8 +108,10 @@ def test_unknown_family(data):
         AutoMetaClassifier(**{**FAST, "families": ["xgb"]}).fit(X, y)
 
 
-@pytest.mark.parametrize("param,value", [("n_trials", 0), ("cv", 1), ("fewshot", "yes"),
-                                         ("device", "tpu"), ("n_jobs", 0)])
+@pytest.mark.parametrize(
+    "param,value",
+    [("n_trials", 0), ("cv", 1), ("fewshot", "yes"), ("device", "tpu"), ("n_jobs", 0)],
+)
 def test_bad_params(data, param, value):
     X, y = data
     with pytest.raises(ValueError, match=f"'{param}' parameter"):

@@ -12,10 +12,25 @@ runner = CliRunner()
 
 def test_fit_on_an_arff_file_saves_the_model(tmp_path, datasets_dir):
     out = tmp_path / "model"
-    result = runner.invoke(app, [
-        "fit", str(datasets_dir / "uci/breast.w.arff"), "--target", "Class", "--time-budget", "20",
-        "--n-trials", "3", "--prior", "none", "--test-size", "0.25", "--out", str(out),
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "fit",
+            str(datasets_dir / "uci/breast.w.arff"),
+            "--target",
+            "Class",
+            "--time-budget",
+            "20",
+            "--n-trials",
+            "3",
+            "--prior",
+            "none",
+            "--test-size",
+            "0.25",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Leaderboard" in result.output and "held-out" in result.output
     summary = json.loads((out / "summary.json").read_text())
@@ -31,8 +46,9 @@ def test_fit_csv_default_target_is_last_column(tmp_path):
     frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.choice(["x", "y"], 300)})
     frame["label"] = np.where(frame["a"] > 0, "pos", "neg")
     frame.to_csv(tmp_path / "d.csv", index=False)
-    result = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "--n-trials", "2",
-                                 "--prior", "none"])
+    result = runner.invoke(
+        app, ["fit", str(tmp_path / "d.csv"), "--n-trials", "2", "--prior", "none"]
+    )
     assert result.exit_code == 0, result.output
     assert "Leaderboard (best 2 of 2 trials)" in result.output
 

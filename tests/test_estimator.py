@@ -14,24 +14,33 @@ from sklearn.preprocessing import FunctionTransformer
 
 from autometa import AutoMetaClassifier, SearchError
 
-FAST = dict(time_budget=60, n_trials=4, cv=3, prior=None, random_state=0, fewshot=False,
-            isolation="none",
-            families=["logistic_regression", "lightgbm", "random_forest"])
+FAST = dict(
+    time_budget=60,
+    n_trials=4,
+    cv=3,
+    prior=None,
+    random_state=0,
+    fewshot=False,
+    isolation="none",
+    families=["logistic_regression", "lightgbm", "random_forest"],
+)
 
 
 def mixed_frame(n: int = 160, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     rng = np.random.default_rng(seed)
     num = rng.normal(size=n)
     cat = rng.choice(["red", "green", "blue"], size=n)
-    X = pd.DataFrame({
-        "num": num,
-        "int_nullable": pd.array(rng.integers(0, 5, n), dtype="Int64"),
-        "flag": rng.random(n) > 0.5,
-        "colour": pd.Series(cat, dtype="category"),
-        "text": pd.Series(rng.choice(["a", "b", None], size=n), dtype="string"),
-        "obj": pd.Series(rng.choice(["x", "y"], size=n)).astype(object),
-        "float_nullable": pd.array(np.where(rng.random(n) < 0.2, np.nan, num), dtype="Float64"),
-    })
+    X = pd.DataFrame(
+        {
+            "num": num,
+            "int_nullable": pd.array(rng.integers(0, 5, n), dtype="Int64"),
+            "flag": rng.random(n) > 0.5,
+            "colour": pd.Series(cat, dtype="category"),
+            "text": pd.Series(rng.choice(["a", "b", None], size=n), dtype="string"),
+            "obj": pd.Series(rng.choice(["x", "y"], size=n)).astype(object),
+            "float_nullable": pd.array(np.where(rng.random(n) < 0.2, np.nan, num), dtype="Float64"),
+        }
+    )
     X.loc[rng.random(n) < 0.1, "num"] = np.nan
     X.loc[rng.random(n) < 0.1, "colour"] = np.nan
     logit = 2 * num + (cat == "red") - 0.5
@@ -57,8 +66,9 @@ def test_fit_mixed_dtypes_and_string_labels():
     assert clf.study_.best_value == pytest.approx(clf.best_score_)
 
 
-@pytest.mark.parametrize("labels", [np.array([0, 1, 2]), np.array([True, False, True]),
-                                    np.array(["a", "b", "c"])])
+@pytest.mark.parametrize(
+    "labels", [np.array([0, 1, 2]), np.array([True, False, True]), np.array(["a", "b", "c"])]
+)
 def test_label_types(labels):
     rng = np.random.default_rng(1)
     y = rng.choice(labels, size=120)
@@ -99,8 +109,10 @@ def test_same_seed_same_result():
     X, y = mixed_frame()
     a = AutoMetaClassifier(**FAST).fit(X, y)
     b = AutoMetaClassifier(**FAST).fit(X, y)
-    pd.testing.assert_frame_equal(a.leaderboard_.drop(columns=["fit_time", "duration", "finished_at"]),
-                                  b.leaderboard_.drop(columns=["fit_time", "duration", "finished_at"]))
+    pd.testing.assert_frame_equal(
+        a.leaderboard_.drop(columns=["fit_time", "duration", "finished_at"]),
+        b.leaderboard_.drop(columns=["fit_time", "duration", "finished_at"]),
+    )
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 

@@ -9,8 +9,14 @@ from autometa import AutoMetaClassifier
 
 def _fast():
     return AutoMetaClassifier(
-        time_budget=60, n_trials=2, cv=2, families=["logistic_regression", "lightgbm"],
-        prior=None, random_state=0, fewshot=False, isolation="none",
+        time_budget=60,
+        n_trials=2,
+        cv=2,
+        families=["logistic_regression", "lightgbm"],
+        prior=None,
+        random_state=0,
+        fewshot=False,
+        isolation="none",
     )
 
 

@@ -42,8 +42,9 @@ def tables(draw):
         elif kind == "category":
             col = pd.Series(pd.Categorical(rng.choice(["x", "y"], n)))
         else:
-            col = pd.Series([draw(st.sampled_from(["s", 1, 2.5, None])) for _ in range(n)],
-                            dtype=object)
+            col = pd.Series(
+                [draw(st.sampled_from(["s", 1, 2.5, None])) for _ in range(n)], dtype=object
+            )
         cols[f"c{j}"] = col
     X = pd.DataFrame(cols, index=range(n)) if d else np.empty((n, 0))
     label_kind = draw(st.sampled_from(["int", "str", "bool", "float_nan", "single"]))
@@ -66,8 +67,16 @@ def tables(draw):
 @given(tables())
 def test_fit_gives_a_model_or_a_clear_error(data):
     X, y = data
-    clf = AutoMetaClassifier(time_budget=30, n_trials=1, cv=2, prior=None, random_state=0,
-                             fewshot=False, isolation="none", families=["logistic_regression"])
+    clf = AutoMetaClassifier(
+        time_budget=30,
+        n_trials=1,
+        cv=2,
+        prior=None,
+        random_state=0,
+        fewshot=False,
+        isolation="none",
+        families=["logistic_regression"],
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -8,9 +8,18 @@ import sys
 
 import pytest
 
-PACKAGES = ["autometa", "autometa.data", "autometa.search", "autometa.datasets", "metafeatures",
-            "autometa.prior", "autometa.metatrain", "autometa.nas", "autometa.fewshot",
-            "autometa.report"]
+PACKAGES = [
+    "autometa",
+    "autometa.data",
+    "autometa.search",
+    "autometa.datasets",
+    "metafeatures",
+    "autometa.prior",
+    "autometa.metatrain",
+    "autometa.nas",
+    "autometa.fewshot",
+    "autometa.report",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -26,7 +35,9 @@ def test_all_is_sorted_and_resolves(name):
 
 
 def test_import_autometa_is_light():
-    code = ("import sys, autometa; heavy = [m for m in ('torch', 'openml', 'dask', 'matplotlib',"
-            " 'optuna', 'lightgbm') if m in sys.modules]; print(','.join(heavy))")
+    code = (
+        "import sys, autometa; heavy = [m for m in ('torch', 'openml', 'dask', 'matplotlib',"
+        " 'optuna', 'lightgbm') if m in sys.modules]; print(','.join(heavy))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

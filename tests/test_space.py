@@ -73,11 +73,13 @@ def test_awkward_tables_fit_every_family():
     numeric column that is entirely missing."""
     rng = np.random.default_rng(0)
     n = 600
-    X = pd.DataFrame({
-        'word_freq_"x"': rng.normal(size=n),
-        "id:{1}": rng.choice([f"v{i}" for i in range(300)], n),
-        "empty": np.full(n, np.nan),
-    })
+    X = pd.DataFrame(
+        {
+            'word_freq_"x"': rng.normal(size=n),
+            "id:{1}": rng.choice([f"v{i}" for i in range(300)], n),
+            "empty": np.full(n, np.nan),
+        }
+    )
     y = (X.iloc[:, 0] > 0).astype(int).to_numpy()
     Xt = TableEncoder().fit_transform(X)
     for cfg in space.default_configs():

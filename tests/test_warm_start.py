@@ -23,17 +23,22 @@ def credit(datasets_dir):
 
 def test_prior_suggestions_are_evaluated_first(credit):
     X, y = credit
-    clf = AutoMetaClassifier(time_budget=60, n_trials=6, n_suggestions=4, random_state=0,
-                             isolation="none", cv=3).fit(X, y)
+    clf = AutoMetaClassifier(
+        time_budget=60, n_trials=6, n_suggestions=4, random_state=0, isolation="none", cv=3
+    ).fit(X, y)
     board = clf.leaderboard_.sort_values("trial")
     assert list(board.source[:4]) == ["prior"] * 4
     assert [s["config"] for s in clf.suggestions_] == [
-        json.loads(json.dumps(c)) for c in board.head(4).apply(
-            lambda r: {"family": r.family, "params": json.loads(r.params)}, axis=1)]
+        json.loads(json.dumps(c))
+        for c in board.head(4).apply(
+            lambda r: {"family": r.family, "params": json.loads(r.params)}, axis=1
+        )
+    ]
     assert clf.meta_features_ and all(isinstance(v, float) for v in clf.meta_features_.values())
     prior = load_prior("default")
     assert [s.config for s in prior.rank(clf.meta_features_, k=4)] == [
-        s["config"] for s in clf.suggestions_]
+        s["config"] for s in clf.suggestions_
+    ]
 
 
 def test_a_five_second_budget_returns_a_model(credit):
@@ -56,8 +61,9 @@ def _corrupt_copy(tmp_path):
 def test_a_corrupted_prior_given_by_path_is_a_clear_error(tmp_path, credit):
     X, y = credit
     with pytest.raises(PriorError):
-        AutoMetaClassifier(n_trials=1, prior=str(_corrupt_copy(tmp_path)),
-                           isolation="none").fit(X, y)
+        AutoMetaClassifier(n_trials=1, prior=str(_corrupt_copy(tmp_path)), isolation="none").fit(
+            X, y
+        )
 
 
 def test_a_corrupted_default_prior_falls_back_to_cold_start(tmp_path, credit, monkeypatch):

@@ -52,12 +52,14 @@ def test_clear_errors(tmp_path):
 
 
 def test_table_encoder_types_and_unseen_categories():
-    X = pd.DataFrame({
-        "n": pd.array([1, None, 3], dtype="Int64"),
-        "b": [True, False, True],
-        "s": pd.Series(["a", None, "b"], dtype="string"),
-        "o": np.array([1.5, None, 2.0], dtype=object),
-    })
+    X = pd.DataFrame(
+        {
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "b": [True, False, True],
+            "s": pd.Series(["a", None, "b"], dtype="string"),
+            "o": np.array([1.5, None, 2.0], dtype=object),
+        }
+    )
     enc = TableEncoder().fit(X)
     out = enc.transform(X)
     assert out["n"].dtype == np.float64 and np.isnan(out["n"][1])

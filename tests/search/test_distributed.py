@@ -18,8 +18,14 @@ import pytest
 from autometa import AutoMetaClassifier, AutoMetaError
 from autometa.data import load_dataset
 
-SETTINGS = dict(prior=None, cv=2, random_state=0, fewshot=False, isolation="none",
-                families=["logistic_regression", "lightgbm", "knn"])
+SETTINGS = dict(
+    prior=None,
+    cv=2,
+    random_state=0,
+    fewshot=False,
+    isolation="none",
+    families=["logistic_regression", "lightgbm", "knn"],
+)
 
 
 @pytest.fixture
@@ -33,11 +39,26 @@ def data_file(tmp_path):
 
 
 def _workers(data_file: Path, storage: str, n: int, trials: int) -> None:
-    cmd = [sys.executable, "-m", "autometa.cli", "worker", str(data_file), "--target", "label",
-           "--storage", storage, "--study", "shared", "--n-trials", str(trials)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "autometa.cli",
+        "worker",
+        str(data_file),
+        "--target",
+        "label",
+        "--storage",
+        storage,
+        "--study",
+        "shared",
+        "--n-trials",
+        str(trials),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env=env) for _ in range(n)]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        for _ in range(n)
+    ]
     for p in procs:
         out, _ = p.communicate(timeout=300)
         assert p.returncode == 0, out
@@ -50,10 +71,10 @@ def _shared_search(data_file: Path, storage: str) -> None:
     X, y = load_dataset(data_file, "label")
     AutoMetaClassifier(**SETTINGS, n_trials=3, storage=storage, study_name="shared").fit(X, y)
     _workers(data_file, storage, n=2, trials=3)
-    clf = AutoMetaClassifier(**SETTINGS, n_trials=2, storage=storage,
-                             study_name="shared").fit(X, y)
-    study = optuna.load_study(study_name="shared",
-                              storage=__import__("autometa.search").search.resolve_storage(storage))
+    clf = AutoMetaClassifier(**SETTINGS, n_trials=2, storage=storage, study_name="shared").fit(X, y)
+    study = optuna.load_study(
+        study_name="shared", storage=__import__("autometa.search").search.resolve_storage(storage)
+    )
     assert len(study.trials) == 3 + 2 * 3 + 2
     board = clf.leaderboard_
     assert (board.source == "worker").sum() >= 6  # the other processes' trials are seen
@@ -97,8 +118,9 @@ def postgres_url():
     """A throwaway PostgreSQL server on localhost, from Debian's postgresql package."""
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL is not installed (Debian package 'postgresql'; .ci/run "
-                    "installs it)")
+        pytest.skip(
+            "PostgreSQL is not installed (Debian package 'postgresql'; .ci/run installs it)"
+        )
     pytest.importorskip("psycopg2", reason="psycopg2 is needed for a postgresql:// storage")
     run_as: list[str] = []
     if os.geteuid() == 0:  # the server refuses to run as root
@@ -116,11 +138,27 @@ def postgres_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "autometa",
-                    "--auth=trust"], check=True, capture_output=True)
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data / "log"),
-                    "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "-w", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "autometa", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(data / "log"),
+            "-o",
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         url = f"postgresql+psycopg2://autometa@127.0.0.1:{port}/postgres"
         deadline = time.monotonic() + 20
@@ -136,8 +174,10 @@ def postgres_url():
                 time.sleep(0.5)
         yield url
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -16,7 +16,7 @@ from autometa.search.evaluation import (
 
 def test_rare_classes_spread_over_folds_and_training_keeps_two_classes():
     y = np.array([0] * 20 + [1] * 20 + [2] + [3])
-    for train, test in make_splits(y, 5, 0):
+    for train, _ in make_splits(y, 5, 0):
         assert len(np.unique(y[train])) >= 2
     assert sum(len(t) for _, t in make_splits(y, 5, 0)) == len(y)
 
@@ -42,8 +42,9 @@ def test_screening_only_on_large_data_and_reported_apart():
     def fit_fold(train, test, timeout):
         return np.full((len(test), 3), 1 / 3), 0.0
 
-    evaluate_config(fit_fold, y, splits, "accuracy", 3, report=lambda s, v: steps.append(s),
-                    screen=rows)
+    evaluate_config(
+        fit_fold, y, splits, "accuracy", 3, report=lambda s, v: steps.append(s), screen=rows
+    )
     assert steps == [SCREEN_STEP, 0, 1]
 
 

@@ -38,9 +38,17 @@ def test_worker_over_the_memory_limit_is_stopped_and_replaced():
     X, y = noisy(2000, 10)
     idx = np.arange(len(y))
     cheap = {"family": "logistic_regression", "params": {"C": 1.0, "class_weight": "none"}}
-    forest = {"family": "random_forest", "params": {
-        "n_estimators": 500, "criterion": "gini", "max_features": "1.0", "min_samples_split": 2,
-        "min_samples_leaf": 1, "bootstrap": False}}
+    forest = {
+        "family": "random_forest",
+        "params": {
+            "n_estimators": 500,
+            "criterion": "gini",
+            "max_features": "1.0",
+            "min_samples_split": 2,
+            "min_samples_leaf": 1,
+            "bootstrap": False,
+        },
+    }
     runner = FoldRunner(X, y, memory_limit_mb=20)  # less than any Python process with numpy
     start = time.monotonic()
     with pytest.raises(TrialMemoryError, match="over the memory limit of 20 MB"):
@@ -56,9 +64,17 @@ def test_every_trial_over_memory_raises_an_error_naming_the_failures():
     from autometa import SearchError
 
     X, y = noisy(3000, 10)
-    clf = AutoMetaClassifier(time_budget=20, n_trials=2, families=["random_forest"],
-                             prior=None, cv=2, random_state=0, isolation="process",
-                             memory_limit=20, fewshot=False)
+    clf = AutoMetaClassifier(
+        time_budget=20,
+        n_trials=2,
+        families=["random_forest"],
+        prior=None,
+        cv=2,
+        random_state=0,
+        isolation="process",
+        memory_limit=20,
+        fewshot=False,
+    )
     with pytest.raises(SearchError, match="No trial finished.*memory.*over the memory limit"):
         clf.fit(X, y)
 
@@ -66,8 +82,14 @@ def test_every_trial_over_memory_raises_an_error_naming_the_failures():
 def test_search_records_timeouts_and_keeps_going():
     X, y = noisy(2500, 20)
     clf = AutoMetaClassifier(
-        time_budget=14, families=["svc", "logistic_regression"], prior=None, cv=2,
-        random_state=0, isolation="process", fewshot=False, ensemble=False,
+        time_budget=14,
+        families=["svc", "logistic_regression"],
+        prior=None,
+        cv=2,
+        random_state=0,
+        isolation="process",
+        fewshot=False,
+        ensemble=False,
     )
     start = time.monotonic()
     clf.fit(X, y)
@@ -86,9 +108,17 @@ def test_keyboard_interrupt_leaves_the_best_finished_model():
         if len(seen) == 3:
             raise KeyboardInterrupt
 
-    clf = AutoMetaClassifier(time_budget=60, n_trials=20, prior=None, cv=2, random_state=0,
-                             isolation="none", fewshot=False, callback=interrupt_after_three,
-                             families=["logistic_regression", "lightgbm", "knn"])
+    clf = AutoMetaClassifier(
+        time_budget=60,
+        n_trials=20,
+        prior=None,
+        cv=2,
+        random_state=0,
+        isolation="none",
+        fewshot=False,
+        callback=interrupt_after_three,
+        families=["logistic_regression", "lightgbm", "knn"],
+    )
     clf.fit(X, y)
     assert clf.interrupted_
     assert len(clf.leaderboard_) == 3
