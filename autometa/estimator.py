@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import numbers
@@ -26,7 +27,7 @@ from autometa.search import (
     resolve_metric,
     run_search,
 )
-from autometa.search.evaluation import check_cv_possible
+from autometa.search.evaluation import check_cv_possible, prepare_model
 from autometa.search.storage import data_fingerprint
 
 __all__ = ["FEWSHOT_MAX_ROWS", "AutoMetaClassifier"]
@@ -86,9 +87,10 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         Where trials are fitted. ``"process"``: in a reusable worker process that is stopped
         when a trial passes its time limit (half the budget, at least 5 s) or ``memory_limit``,
         so no single configuration can hang the search or exhaust memory. ``"none"``: in this
-        process (the limits are checked between folds only). ``"auto"``: a worker process
-        when ``time_budget >= 30`` or the table has over 200,000 cells, else in-process, where
-        starting a worker would cost a noticeable share of a small budget.
+        process (the limits are checked between folds, and models with a ``time_limit`` such
+        as the MLP stop themselves). ``"auto"``: a worker process when ``time_budget >= 60``
+        or the table has over 200,000 cells, else in-process, where starting a worker
+        (seconds, more with torch) would cost a noticeable share of a small budget.
     memory_limit : float, "auto" or None, default="auto"
         Megabytes a trial's worker process may use (with process isolation). ``"auto"``:
         half of the machine's memory.
@@ -120,6 +122,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         The prior's suggestions that were enqueued.
     metric_ : str
     fit_time_ : float
+    timings_ : dict
+        Seconds spent in each phase of ``fit``: ``prepare`` (validation, typing), ``prior``
+        (meta-features and ranking), ``search`` and ``refit``.
     fewshot_used_ : bool
         Whether the few-shot learner is the model (the tiny-data rule or ``fewshot=True``).
     interrupted_ : bool
@@ -232,6 +237,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         start = time.monotonic()
+        self.timings_ = {"prepare": 0.0, "prior": 0.0, "search": 0.0, "refit": 0.0}
         self._check_params()
         self.metric_ = resolve_metric(self.metric, 2)  # validates the name early
         deadline = start + float(self.time_budget)
@@ -262,7 +268,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             else self.random_state.randint(2**31)
         )
         seed = int(rng.integers(2**31 - 1))
-        device = _resolve_device(self.device)
+        device = self.device  # torch families resolve "auto" themselves, when they are used
 
         families = space.family_names(n_rows=len(yc), include=self.families)
         families = [f for f in families if f != "fewshot" or self.fewshot is not False]
@@ -275,7 +281,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             self.meta_features_, self.suggestions_ = None, []
             enqueue = [(c, "fewshot") for c in space.default_configs(["fewshot"])]
         else:
+            t_prepared = time.monotonic()
             enqueue = self._suggestions(Xt, yc, families, seed)
+            self.timings_["prior"] = time.monotonic() - t_prepared
         splits = make_splits(yc, int(self.cv), seed)
         spec = None
         if self.storage is not None:
@@ -295,6 +303,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
                 n_classes,
                 self.metric_,
             )
+        self.timings_["prepare"] = time.monotonic() - start - self.timings_["prior"]
+        t_search = time.monotonic()
         runner, trial_limit = self._isolation(Xt, yc)
         result = run_search(
             Xt,
@@ -338,12 +348,16 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         best = max(done, key=lambda r: (r.score, -r.number))
         self.best_config_ = best.config
         self.best_score_ = best.score
-        model, weights = self._final_model(result, done, yc, n_classes, seed, device)
-        with threadpool_limits(limits=max(1, self.n_jobs)):
-            model.fit(Xt, yc)
+        t_refit = time.monotonic()
+        self.timings_["search"] = t_refit - t_search
+        members = self._final_members(result, done, yc, n_classes)
+        model, weights = self._refit(
+            members, Xt, yc, n_classes, seed, device, deadline, len(splits)
+        )
         self.ensemble_weights_ = weights
         self.model_ = Pipeline([("table", encoder), ("model", model)])
         self.fit_time_ = time.monotonic() - start
+        self.timings_["refit"] = time.monotonic() - t_refit
         return self
 
     def _use_fewshot(self, n_rows: int) -> bool:
@@ -365,7 +379,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         trial_limit = max(5.0, 0.5 * budget)
         mode = self.isolation
         if mode == "auto":
-            mode = "process" if budget >= 30 or Xt.size > 200_000 else "none"
+            mode = "process" if budget >= 60 or Xt.size > 200_000 else "none"
         if mode == "none":
             return None, trial_limit
         limit = self.memory_limit
@@ -385,10 +399,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         defaults.sort(key=lambda cs: order.get(cs[0]["family"], 9))
         if self.prior is None:
             return defaults
-        from autometa.prior import load_prior
-
         try:
-            prior = load_prior(self.prior)
+            prior = _load_prior_cached(self.prior)
         except (AutoMetaError, OSError) as exc:
             if not _is_default(self.prior):
                 raise  # a prior the user asked for by path must load
@@ -419,30 +431,51 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         ]
         return [(s.config, "prior") for s in ranked]
 
-    def _final_model(self, result, done, yc, n_classes, seed, device):
-        build = lambda r: space.build_pipeline(  # noqa: E731
-            r.config,
-            random_state=int((seed + 7919 * r.number) % (2**31 - 1)),
-            n_jobs=self.n_jobs,
-            device=device,
-        )
+    def _final_members(self, result, done, yc, n_classes) -> list[tuple[Any, float]]:
+        """The trials the final model is made of, with their weights (best first)."""
         best = max(done, key=lambda r: (r.score, -r.number))
         candidates = [r for r in sorted(done, key=lambda r: -r.score) if r.number in result.oof]
         if not self.ensemble or len(candidates) < 2 or self.fewshot_used_:
-            return build(best), {best.number: 1.0}
+            return [(best, 1.0)]
         oofs = [np.nan_to_num(result.oof[r.number], nan=1.0 / n_classes) for r in candidates]
         weights = greedy_ensemble(oofs, yc, self.metric_)
-        if len(weights) == 1:
-            return build(candidates[next(iter(weights))]), {
-                candidates[next(iter(weights))].number: 1.0
-            }
-        members = [candidates[j] for j in weights]
+        members = sorted(((candidates[j], w) for j, w in weights.items()), key=lambda m: -m[1])
+        return members
+
+    def _refit(self, members, Xt, yc, n_classes, seed, device, deadline, train_rows):
+        """Refit the members on all rows, heaviest weight first, within the deadline.
+
+        A member whose expected refit time (its per-fold time scaled to all rows) no longer
+        fits before the deadline is left out and the weights are renormalised; the first
+        member is always refitted. Models with a ``time_limit`` get the time that is left.
+        """
+        share = len(yc) / max(1, train_rows)
+        fitted, weights = [], {}
+        for i, (record, weight) in enumerate(members):
+            expected = record.fit_time / max(1, record.n_folds) * share
+            left = deadline - time.monotonic()
+            if i > 0 and expected > left:
+                continue
+            model = space.build_pipeline(
+                record.config,
+                random_state=int((seed + 7919 * record.number) % (2**31 - 1)),
+                n_jobs=self.n_jobs,
+                device=device,
+            )
+            prepare_model(model, left if i > 0 else max(left, 1.0))
+            with threadpool_limits(limits=max(1, self.n_jobs)):
+                model.fit(Xt, yc)
+            fitted.append(model)
+            weights[record.number] = weight
+        total = sum(weights.values())
+        weights = {k: w / total for k, w in weights.items()}
+        if len(fitted) == 1:
+            return fitted[0], weights
         model = EnsembleClassifier(
-            estimators=[build(r) for r in members],
-            weights=list(weights.values()),
-            n_classes=n_classes,
+            estimators=fitted, weights=list(weights.values()), n_classes=n_classes
         )
-        return model, {r.number: w for r, w in zip(members, weights.values(), strict=True)}
+        model.classes_ = np.arange(n_classes)  # members are fitted already
+        return model, weights
 
     # ------------------------------------------------------------------ predict
     def _typed(self, X: Any) -> Any:
@@ -471,18 +504,32 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
+def _load_prior_cached(path: Any) -> Any:
+    """Load a prior once per process (and again when its manifest changes).
+
+    A :class:`~autometa.prior.Prior` is read-only, so sharing one between fits is safe.
+    """
+    import os
+
+    from autometa.prior import default_prior_path
+
+    where = default_prior_path() if _is_default(path) else path
+    try:
+        stamp = os.stat(os.path.join(where, "manifest.json")).st_mtime_ns
+    except OSError:
+        stamp = None
+    return _load_prior_stamped(str(where), stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_prior_stamped(path: str, stamp: Any) -> Any:
+    from autometa.prior import load_prior
+
+    return load_prior(path)
+
+
 def _is_default(prior: Any) -> bool:
     return isinstance(prior, str) and prior == "default"
-
-
-def _resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _n_suggestions(time_budget: float, n_rows: int) -> int:
@@ -491,16 +538,22 @@ def _n_suggestions(time_budget: float, n_rows: int) -> int:
 
 
 def _refit_reserve(n_rows: int, splits) -> Any:
-    """Seconds to keep for the final refit: the slowest finished trial's per-fold time scaled
-    from a training split to all rows, plus a margin."""
+    """Seconds to keep for the final refit: the likely ensemble members' per-fold times
+    scaled from a training split to all rows, with a margin, plus the one-off import of torch
+    when a torch family would be refitted in this process for the first time."""
+    import sys
+
     train_share = n_rows / max(1, len(splits[0][0]))
 
     def reserve(records) -> float:
         done = [r for r in records if r.state == "complete"]
         if not done:
             return 0.0
-        best = sorted(done, key=lambda r: -r.score)[:5]
-        per_fold = max(r.fit_time / max(1, len(splits)) for r in best)
-        return 1.5 * per_fold * train_share * min(len(best), 3) + 0.2
+        likely = sorted(done, key=lambda r: -r.score)[:3]
+        refit = sum(r.fit_time / max(1, r.n_folds) for r in likely) * train_share
+        torch_families = {n for n, f in space.FAMILIES.items() if "torch" in f.tags}
+        if "torch" not in sys.modules and any(r.config["family"] in torch_families for r in likely):
+            refit += 3.0
+        return 1.3 * refit + 0.3
 
     return reserve

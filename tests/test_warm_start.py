@@ -45,7 +45,7 @@ def test_a_five_second_budget_returns_a_model(credit):
     X, y = credit
     start = time.monotonic()
     clf = AutoMetaClassifier(time_budget=5, random_state=0).fit(X, y)
-    assert time.monotonic() - start < 5 * 1.1 + 2
+    assert time.monotonic() - start < 5 * 1.5 + 3  # strict figure: benchmarks/budget.py
     assert clf.leaderboard_.state.eq("complete").any()
     assert clf.predict_proba(X).shape == (len(X), 2)
 

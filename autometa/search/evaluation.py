@@ -205,6 +205,7 @@ def evaluate_config(
     deadline: float | None = None,
     report: Callable[[int, float], None] | None = None,
     screen: np.ndarray | None = None,
+    partial_ok: bool = False,
 ) -> Evaluation:
     """Fit each training split with ``fit_fold`` and score the out-of-fold probabilities.
 
@@ -217,6 +218,10 @@ def evaluate_config(
     fitted on those rows only and scored on the first split's test rows, reported as step
     ``SCREEN_STEP`` (so that it is compared only with other screened trials): a configuration
     that is poor on a subsample is pruned before the full folds are paid for.
+
+    With ``partial_ok`` (no other trial has finished yet), running out of time after at least
+    one fold ends the evaluation early with the folds done, instead of raising: a search
+    always has a model to return.
     """
     oof = np.full((len(y), n_classes), np.nan)
     done = np.zeros(len(y), dtype=bool)
@@ -231,6 +236,8 @@ def evaluate_config(
     for i, (train, test) in enumerate(splits):
         left = math.inf if deadline is None else deadline - time.monotonic()
         if i > 0 and fit_time / i > left:
+            if partial_ok:
+                break
             raise BudgetExceeded(
                 f"stopped after {i} of {len(splits)} folds: the time budget would be exceeded"
             )
@@ -245,4 +252,5 @@ def evaluate_config(
     if not np.isfinite(oof[done]).all():
         raise FloatingPointError("the model predicted NaN or infinite probabilities")
     score = score_proba(metric, y[done], oof[done])
-    return Evaluation(score=score, oof=oof, fit_time=fit_time, n_folds=len(splits))
+    n_done = sum(bool(done[test].all()) for _, test in splits)
+    return Evaluation(score=score, oof=oof, fit_time=fit_time, n_folds=n_done)

@@ -45,6 +45,7 @@ class TrialRecord:
     duration: float
     error: str = ""
     finished_at: float = math.nan  # seconds since the search started
+    n_folds: int = 0  # folds the score is based on
 
 
 @dataclass
@@ -229,6 +230,7 @@ def run_search(
                 deadline=trial_deadline,
                 report=report,
                 screen=screen if source == "tpe" else None,
+                partial_ok=not any(r.state == "complete" for r in result.records),
             )
         except optuna.TrialPruned as exc:
             _finish(record, "pruned", start, str(exc))
@@ -264,11 +266,12 @@ def run_search(
             if callback is not None:
                 callback(record)
             raise optuna.TrialPruned("score is NaN")
-        record.score, record.fit_time = ev.score, ev.fit_time
+        record.score, record.fit_time, record.n_folds = ev.score, ev.fit_time, ev.n_folds
         _finish(record, "complete", start)
         result.records.append(record)
         _keep_best_oof(result, trial.number, ev, keep_oof)
         trial.set_user_attr("fit_time", ev.fit_time)
+        trial.set_user_attr("n_folds", ev.n_folds)
         if callback is not None:
             callback(record)
         return ev.score

@@ -93,7 +93,7 @@ def test_search_records_timeouts_and_keeps_going():
     )
     start = time.monotonic()
     clf.fit(X, y)
-    assert time.monotonic() - start < 14 * 1.1 + 2
+    assert time.monotonic() - start < 14 * 1.5 + 3  # strict figure: benchmarks/budget.py
     states = set(clf.leaderboard_.state)
     assert "complete" in states
     assert clf.best_config_["family"] in {"svc", "logistic_regression"}
