@@ -87,10 +87,11 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         Where trials are fitted. ``"process"``: in a reusable worker process that is stopped
         when a trial passes its time limit (half the budget, at least 5 s) or ``memory_limit``,
         so no single configuration can hang the search or exhaust memory. ``"none"``: in this
-        process (the limits are checked between folds, and models with a ``time_limit`` such
-        as the MLP stop themselves). ``"auto"``: a worker process when ``time_budget >= 60``
-        or the table has over 200,000 cells, else in-process, where starting a worker
-        (seconds, more with torch) would cost a noticeable share of a small budget.
+        process (a fold is started only when its estimated time fits, and models with a
+        ``time_limit`` such as the MLP stop themselves, but a long fit cannot be stopped).
+        ``"auto"``: a worker process when ``time_budget >= 60`` or the table has 2,000 rows or
+        more (where one fit can take long), else in-process, where fits are short and starting
+        a worker (seconds, more with torch) would cost a noticeable share of a small budget.
     memory_limit : float, "auto" or None, default="auto"
         Megabytes a trial's worker process may use (with process isolation). ``"auto"``:
         half of the machine's memory.
@@ -122,6 +123,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         The prior's suggestions that were enqueued.
     metric_ : str
     fit_time_ : float
+    refit_rows_ : int
+        Rows the final model was refitted on: all of them, unless the budget only allowed
+        a subsample for the best trial's refit.
     timings_ : dict
         Seconds spent in each phase of ``fit``: ``prepare`` (validation, typing), ``prior``
         (meta-features and ranking), ``search`` and ``refit``.
@@ -272,7 +276,11 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
 
         families = space.family_names(n_rows=len(yc), include=self.families)
         families = [f for f in families if f != "fewshot" or self.fewshot is not False]
+        splits = make_splits(yc, int(self.cv), seed)
         self.fewshot_used_ = self._use_fewshot(len(yc))
+        runner, trial_limit = self._isolation(Xt, yc)
+        if runner is not None:
+            runner.warm_up()
         n_trials = self.n_trials
         if self.fewshot_used_:
             # Tiny data: cross-validated search is mostly noise; the meta-trained learner is
@@ -282,9 +290,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             enqueue = [(c, "fewshot") for c in space.default_configs(["fewshot"])]
         else:
             t_prepared = time.monotonic()
-            enqueue = self._suggestions(Xt, yc, families, seed)
+            work = len(splits[0][0]) * len(splits)  # training rows one trial fits
+            enqueue = self._suggestions(Xt, yc, families, deadline, work)
             self.timings_["prior"] = time.monotonic() - t_prepared
-        splits = make_splits(yc, int(self.cv), seed)
         spec = None
         if self.storage is not None:
             spec = {
@@ -305,7 +313,6 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             )
         self.timings_["prepare"] = time.monotonic() - start - self.timings_["prior"]
         t_search = time.monotonic()
-        runner, trial_limit = self._isolation(Xt, yc)
         result = run_search(
             Xt,
             yc,
@@ -379,7 +386,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         trial_limit = max(5.0, 0.5 * budget)
         mode = self.isolation
         if mode == "auto":
-            mode = "process" if budget >= 60 or Xt.size > 200_000 else "none"
+            mode = "process" if budget >= 60 or len(yc) >= 2_000 else "none"
         if mode == "none":
             return None, trial_limit
         limit = self.memory_limit
@@ -389,7 +396,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             limit = psutil.virtual_memory().total / 2**20 / 2
         return FoldRunner(Xt, yc, n_jobs=self.n_jobs, memory_limit_mb=limit), trial_limit
 
-    def _suggestions(self, Xt, yc, families, seed) -> list[tuple[dict, str]]:
+    def _suggestions(self, Xt, yc, families, deadline, work) -> list[tuple[dict, str]]:
         """The configurations evaluated first: the prior's, else each family's default."""
         self.meta_features_ = None
         self.suggestions_ = []
@@ -416,7 +423,12 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             # the prior's own extractor and seed, so features compare with its tasks'
             self.meta_features_ = extract_metafeatures(Xt, yc, random_state=0)
             k = self.n_suggestions or _n_suggestions(float(self.time_budget), len(yc))
-            ranked = prior.rank(self.meta_features_, k=k, families=families)
+            ranked = _affordable_first(
+                prior.rank(self.meta_features_, families=families),
+                k,
+                seconds=deadline - time.monotonic(),
+                work=work,
+            )
         except Exception as exc:  # describing the data must never cost the user a model
             warnings.warn(
                 f"Meta-features or the prior's ranking failed ({type(exc).__name__}: {exc}); "
@@ -449,13 +461,21 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         fits before the deadline is left out and the weights are renormalised; the first
         member is always refitted. Models with a ``time_limit`` get the time that is left.
         """
-        share = len(yc) / max(1, train_rows)
         fitted, weights = [], {}
+        self.refit_rows_ = len(yc)
         for i, (record, weight) in enumerate(members):
-            expected = record.fit_time / max(1, record.n_folds) * share
+            per_row = record.fit_time / max(1, record.fit_rows or train_rows * record.n_folds)
+            expected = 1.2 * per_row * len(yc)
             left = deadline - time.monotonic()
-            if i > 0 and expected > left:
-                continue
+            rows = None
+            if expected > left:
+                if i > 0:
+                    continue
+                # The model must exist: refit on as many rows as the time left allows.
+                n_fit = int(max(min(len(yc), 1000), left / max(1.2 * per_row, 1e-9)))
+                if n_fit < len(yc):
+                    rows = _stratified_rows(yc, n_fit, seed)
+                    self.refit_rows_ = len(rows)
             model = space.build_pipeline(
                 record.config,
                 random_state=int((seed + 7919 * record.number) % (2**31 - 1)),
@@ -464,7 +484,10 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             )
             prepare_model(model, left if i > 0 else max(left, 1.0))
             with threadpool_limits(limits=max(1, self.n_jobs)):
-                model.fit(Xt, yc)
+                if rows is None:
+                    model.fit(Xt, yc)
+                else:
+                    model.fit(Xt.iloc[rows], yc[rows])
             fitted.append(model)
             weights[record.number] = weight
         total = sum(weights.values())
@@ -528,6 +551,31 @@ def _load_prior_stamped(path: str, stamp: Any) -> Any:
     return load_prior(path)
 
 
+def _affordable_first(ranked: list, k: int, seconds: float, work: int) -> list:
+    """The prior's order, with suggestions that a small budget can afford moved first.
+
+    A suggestion's cost is its measured seconds per training row (from the prior's
+    evaluations) times the rows one trial fits, with a margin. Those costing at most a quarter
+    of the time left come first, in the prior's order; then those that fit in the time at all;
+    suggestions that cannot finish in time are dropped. Unknown costs count as affordable.
+    """
+    cost = [1.5 * s.seconds_per_row * work for s in ranked]
+    cheap = [s for s, c in zip(ranked, cost, strict=True) if not c > 0.25 * seconds]
+    rest = [s for s, c in zip(ranked, cost, strict=True) if 0.25 * seconds < c <= seconds]
+    return (cheap + rest)[:k]
+
+
+def _stratified_rows(y: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """``size`` row indices that keep every class (for a refit on a subsample)."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    counts = np.bincount(y)
+    groups = np.where(counts[y] < 2, -1, y)
+    splitter = StratifiedShuffleSplit(1, train_size=size, random_state=seed)
+    rows, _ = next(splitter.split(np.zeros(len(y)), groups))
+    return np.sort(rows)
+
+
 def _is_default(prior: Any) -> bool:
     return isinstance(prior, str) and prior == "default"
 
@@ -543,14 +591,15 @@ def _refit_reserve(n_rows: int, splits) -> Any:
     when a torch family would be refitted in this process for the first time."""
     import sys
 
-    train_share = n_rows / max(1, len(splits[0][0]))
-
     def reserve(records) -> float:
         done = [r for r in records if r.state == "complete"]
         if not done:
             return 0.0
         likely = sorted(done, key=lambda r: -r.score)[:3]
-        refit = sum(r.fit_time / max(1, r.n_folds) for r in likely) * train_share
+        refit = (
+            sum(r.fit_time / max(1, r.fit_rows or len(splits[0][0]) * r.n_folds) for r in likely)
+            * n_rows
+        )
         torch_families = {n for n, f in space.FAMILIES.items() if "torch" in f.tags}
         if "torch" not in sys.modules and any(r.config["family"] in torch_families for r in likely):
             refit += 3.0

@@ -157,11 +157,27 @@ def load_prior(path: str | os.PathLike[str] = "default") -> Any:
             import lightgbm as lgb
 
             booster = lgb.Booster(model_str=(root / model).read_text(encoding="utf-8"))
-        return Prior(manifest, [configs[c] for c in ids], norm, mf, booster)
+        return Prior(
+            manifest,
+            [configs[c] for c in ids],
+            norm,
+            mf,
+            booster,
+            cost=_seconds_per_row(evaluations),
+        )
     except PriorError:
         raise
     except Exception as exc:
         raise PriorError(f"The prior at {str(root)!r} could not be read: {exc}") from exc
+
+
+def _seconds_per_row(evaluations: pd.DataFrame) -> dict[str, float]:
+    """Median fit seconds per training row of each configuration (successful fits)."""
+    if not {"fit_time", "n_train", "config_id"} <= set(evaluations.columns):
+        return {}
+    ok = evaluations[(evaluations.get("state", "ok") == "ok") & (evaluations["n_train"] > 0)]
+    per_row = ok["fit_time"] / ok["n_train"]
+    return {str(k): float(v) for k, v in per_row.groupby(ok["config_id"]).median().items()}
 
 
 def prior_info(path: str | os.PathLike[str] = "default") -> dict[str, Any]:

@@ -37,6 +37,7 @@ class Suggestion:
     spread: float
     source: str
     config_id: str = ""
+    seconds_per_row: float = float("nan")  # median fit seconds per training row, measured
 
     @property
     def family(self) -> str:
@@ -59,6 +60,9 @@ class Prior:
         Raw meta-features of the tasks.
     booster : lightgbm.Booster, optional
         The learned ranking model, when the manifest's method is ``"lgbm"``.
+    cost : dict, optional
+        Config id -> median fit seconds per training row over the evaluations, so that a
+        search with a small budget can try cheap suggestions first.
     """
 
     def __init__(
@@ -68,9 +72,11 @@ class Prior:
         norm: pd.DataFrame,
         metafeatures: pd.DataFrame,
         booster: Any = None,
+        cost: Mapping[str, float] | None = None,
     ) -> None:
         self._manifest = copy.deepcopy(dict(manifest))
         self._configs = [copy.deepcopy(dict(c)) for c in configs]
+        self._cost = dict(cost or {})
         self._ids = list(norm.columns)
         self._tasks = list(norm.index)
         self._norm = norm.to_numpy(dtype="float64")
@@ -186,6 +192,7 @@ class Prior:
                 spread=float(spread[i]),
                 source=source,
                 config_id=str(self._ids[i]),
+                seconds_per_row=float(self._cost.get(self._ids[i], np.nan)),
             )
             for i in order
         ]

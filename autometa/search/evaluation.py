@@ -107,14 +107,14 @@ def screening_rows(
     y: np.ndarray,
     splits: list[tuple[np.ndarray, np.ndarray]],
     random_state: int,
-    min_rows: int = 4_000,
+    min_rows: int = 2_500,
     share: float = 0.2,
 ) -> np.ndarray | None:
     """A stratified subsample of the first training split for screening, on large data only."""
     train = splits[0][0]
     if len(train) < min_rows:
         return None
-    size = max(1_000, int(share * len(train)))
+    size = min(max(1_000, int(share * len(train))), len(train) // 2)
     splitter = StratifiedShuffleSplit(1, train_size=size, random_state=random_state)
     groups = _group_rare(y[train], np.bincount(y[train]), 2)
     part, _ = next(splitter.split(np.zeros(len(train)), groups))
@@ -140,6 +140,7 @@ class Evaluation:
     oof: np.ndarray  # out-of-fold probabilities, shape (n_rows, n_classes); NaN rows unscored
     fit_time: float
     n_folds: int
+    fit_rows: int = 0  # training rows summed over the fits: fit_time / fit_rows is s per row
 
 
 def aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
@@ -219,31 +220,40 @@ def evaluate_config(
     ``SCREEN_STEP`` (so that it is compared only with other screened trials): a configuration
     that is poor on a subsample is pruned before the full folds are paid for.
 
-    With ``partial_ok`` (no other trial has finished yet), running out of time after at least
-    one fold ends the evaluation early with the folds done, instead of raising: a search
-    always has a model to return.
+    Before each fold, its time is estimated from the last fit (seconds per training row); a
+    fold that cannot finish by ``deadline`` is not started. With ``partial_ok`` (no other
+    trial has finished yet), running out of time after the screening fit or a fold ends the
+    evaluation early with what is done, instead of raising: a search always has a model.
     """
     oof = np.full((len(y), n_classes), np.nan)
     done = np.zeros(len(y), dtype=bool)
-    fit_time = 0.0
-    if screen is not None and report is not None:
+    fit_time, fit_rows = 0.0, 0
+    per_row: float | None = None  # seconds per training row, from the last fit
+    first_test = splits[0][1]
+    screened = None
+    if screen is not None:
         left = math.inf if deadline is None else deadline - time.monotonic()
-        proba, seconds = fit_fold(screen, splits[0][1], left)
-        fit_time += seconds
-        partial = score_proba(metric, y[splits[0][1]], proba)
-        if np.isfinite(partial):
+        screened, seconds = fit_fold(screen, first_test, left)
+        fit_time, fit_rows, per_row = seconds, len(screen), seconds / max(1, len(screen))
+        partial = score_proba(metric, y[first_test], screened)
+        if report is not None and np.isfinite(partial):
             report(SCREEN_STEP, partial)
     for i, (train, test) in enumerate(splits):
         left = math.inf if deadline is None else deadline - time.monotonic()
-        if i > 0 and fit_time / i > left:
-            if partial_ok:
+        expected = 0.0 if per_row is None else per_row * len(train)
+        if expected > left:
+            if partial_ok and (i > 0 or screened is not None):
+                if i == 0:  # only the screening fit is done: its predictions stand in
+                    oof[first_test], done[first_test] = screened, True
                 break
             raise BudgetExceeded(
-                f"stopped after {i} of {len(splits)} folds: the time budget would be exceeded"
+                f"stopped after {i} of {len(splits)} folds: the next fold would take about "
+                f"{expected:.1f} s and {max(left, 0):.1f} s are left"
             )
         proba, seconds = fit_fold(train, test, left)
         oof[test] = proba
-        fit_time += seconds
+        fit_time, fit_rows = fit_time + seconds, fit_rows + len(train)
+        per_row = seconds / max(1, len(train))
         done[test] = True
         if report is not None and i < len(splits) - 1:
             partial = score_proba(metric, y[done], oof[done])
@@ -253,4 +263,4 @@ def evaluate_config(
         raise FloatingPointError("the model predicted NaN or infinite probabilities")
     score = score_proba(metric, y[done], oof[done])
     n_done = sum(bool(done[test].all()) for _, test in splits)
-    return Evaluation(score=score, oof=oof, fit_time=fit_time, n_folds=n_done)
+    return Evaluation(score=score, oof=oof, fit_time=fit_time, n_folds=n_done, fit_rows=fit_rows)

@@ -72,6 +72,12 @@ def _fit_fold(token, payload, config, seed, n_jobs, device, train, test, n_class
     return proba, time.monotonic() - start
 
 
+def _noop() -> None:
+    import sklearn.ensemble  # noqa: F401  (the imports every fold needs)
+
+    import autometa.space  # noqa: F401
+
+
 def _forget(token: str) -> None:
     _DATA.pop(token, None)
 
@@ -151,6 +157,14 @@ class FoldRunner:
             self._sent = True
             return result
         raise RuntimeError("the worker process lost the training data twice")
+
+    def warm_up(self) -> None:
+        """Start the worker process now (in the background), so that its start-up overlaps
+        with other work instead of delaying the first trial."""
+        try:
+            self._executor().submit(_noop)
+        except Exception:  # pragma: no cover - the first real fold will try again
+            pass
 
     def _wait(self, future, timeout: float):
         """Wait for the fold, watching the worker's resident memory (RLIMIT_AS would count

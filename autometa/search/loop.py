@@ -46,6 +46,7 @@ class TrialRecord:
     error: str = ""
     finished_at: float = math.nan  # seconds since the search started
     n_folds: int = 0  # folds the score is based on
+    fit_rows: int = 0  # training rows fitted in all (fit_time / fit_rows: seconds per row)
 
 
 @dataclass
@@ -173,8 +174,9 @@ def run_search(
         )
     result = SearchResult(study=study, records=[])
     search_start = time.monotonic()
-    # Suggestions from the prior or the defaults are evaluated in full; TPE's proposals are
-    # screened on a subsample first when the data is large.
+    # On large data TPE's proposals (and the very first trial, so that something finishes
+    # early) are screened on a subsample first; suggestions from the prior or the defaults
+    # are otherwise evaluated in full.
     screen = screening_rows(y, splits, seed)
 
     def objective(trial: optuna.Trial) -> float:
@@ -199,7 +201,11 @@ def run_search(
         record = TrialRecord(
             trial.number, config, source, "running", math.nan, 0.0, 0.0, finished_at=search_start
         )
-        limit_hit = trial_time_limit is not None and start + trial_time_limit < deadline
+        first = not any(r.state == "complete" for r in result.records)
+        # The first trial is bounded by the budget only: the search needs one model.
+        limit_hit = (
+            not first and trial_time_limit is not None and start + trial_time_limit < deadline
+        )
         trial_deadline = start + trial_time_limit if limit_hit else deadline
 
         def epoch_callback(fold: int):
@@ -229,8 +235,8 @@ def run_search(
                 n_classes,
                 deadline=trial_deadline,
                 report=report,
-                screen=screen if source == "tpe" else None,
-                partial_ok=not any(r.state == "complete" for r in result.records),
+                screen=screen if source == "tpe" or first else None,
+                partial_ok=first,
             )
         except optuna.TrialPruned as exc:
             _finish(record, "pruned", start, str(exc))
@@ -267,11 +273,13 @@ def run_search(
                 callback(record)
             raise optuna.TrialPruned("score is NaN")
         record.score, record.fit_time, record.n_folds = ev.score, ev.fit_time, ev.n_folds
+        record.fit_rows = ev.fit_rows
         _finish(record, "complete", start)
         result.records.append(record)
         _keep_best_oof(result, trial.number, ev, keep_oof)
         trial.set_user_attr("fit_time", ev.fit_time)
         trial.set_user_attr("n_folds", ev.n_folds)
+        trial.set_user_attr("fit_rows", ev.fit_rows)
         if callback is not None:
             callback(record)
         return ev.score
