@@ -18,4 +18,8 @@ from ._registry import list_features
 from ._result import MetaFeatures
 from ._spec import GROUPS
 
+#: Changes whenever the values of a feature may change, so that caches keyed by it (such as
+#: an evaluation store's meta-features) are recomputed.
+__version__ = "1.0.0"
+
 __all__ = ["DEFAULT_MAX_ROWS", "GROUPS", "MetaFeatures", "extract", "list_features"]

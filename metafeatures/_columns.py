@@ -24,11 +24,14 @@ EDGE_TOL = 1e-8  # pymfe merges discretisation edges closer than this
 
 @dataclass(frozen=True)
 class Profile:
-    """Per-column statistics (arrays of shape (n_columns,)) and level codes.
+    """Per-column statistics (arrays of shape (n_columns,)) and class counts per bin.
 
     ``skewness`` and ``kurtosis`` are ``m3 / s^3`` and ``m4 / s^4 - 3`` with ``s`` the
-    ddof=1 standard deviation (type 3 of Joanes & Gill, as pymfe). ``codes`` holds, per
-    value, its equal-frequency bin ``0..bins-1`` (``bins`` for a missing value).
+    ddof=1 standard deviation (type 3 of Joanes & Gill, as pymfe). ``bin_counts`` has
+    shape (n_columns, bins + 2, n_classes): rows of each class falling in each
+    equal-frequency bin (slot ``b`` collects the values above the previous kept edge
+    and up to edge ``b``, an empty slot standing for a merged edge; slot ``bins`` the
+    values above the last kept edge), then the missing values.
     """
 
     count: np.ndarray
@@ -45,29 +48,32 @@ class Profile:
     trimmed_mean: np.ndarray
     distinct: np.ndarray
     outlier_frac: np.ndarray
+    bin_counts: np.ndarray
     has_missing: bool
-    codes: np.ndarray
     bins: int
 
 
-def profile(block: np.ndarray, bins: int) -> Profile:
-    """One pass over column blocks of ``block`` (NaN = missing)."""
+def profile(block: np.ndarray, bins: int, y: np.ndarray, n_classes: int) -> Profile:
+    """One pass over column blocks of ``block`` (NaN = missing); ``y`` holds class codes."""
     p, n = block.shape
     step = max(1, CHUNK_BYTES // (8 * max(n, 1)))
     parts: dict[str, list[np.ndarray]] = {}
-    codes = np.empty((p, n), dtype=np.uint8 if bins < 255 else np.uint16)
+    by_class = np.argsort(y, kind="stable")
+    class_start = np.concatenate(([0], np.cumsum(np.bincount(y, minlength=n_classes))))
     has_missing = False
     for j in range(0, p, step):
         chunk = np.ascontiguousarray(block[j : j + step], dtype=np.float64)
-        stats, missing = _column_stats(chunk, bins, codes[j : j + step])
+        stats, missing = _column_stats(chunk, bins, by_class, class_start)
         has_missing |= missing
         for key, value in stats.items():
             parts.setdefault(key, []).append(value)
     merged = {k: np.concatenate(v) for k, v in parts.items()}
-    return Profile(**merged, has_missing=has_missing, codes=codes, bins=bins)
+    return Profile(**merged, has_missing=has_missing, bins=bins)
 
 
-def _column_stats(a: np.ndarray, bins: int, codes_out: np.ndarray) -> tuple[dict, bool]:
+def _column_stats(
+    a: np.ndarray, bins: int, by_class: np.ndarray, class_start: np.ndarray
+) -> tuple[dict, bool]:
     c, n = a.shape
     missing = np.isnan(a)
     has_missing = bool(missing.any())
@@ -114,7 +120,7 @@ def _column_stats(a: np.ndarray, bins: int, codes_out: np.ndarray) -> tuple[dict
             "outlier_frac": outside / cnt,
         }
     edges = quantiles(np.linspace(0, 1, bins + 1)[1:])
-    _discretise(a, edges, bins, missing if has_missing else None, codes_out)
+    stats["bin_counts"] = _bin_counts(a[:, by_class], class_start, edges)
     return stats, has_missing
 
 
@@ -124,22 +130,29 @@ def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
 
 
-def _count_less(s: np.ndarray, cnt: np.ndarray, t: np.ndarray, strict: bool) -> np.ndarray:
-    """Per row of ``s`` (sorted, ``cnt`` valid values), how many values are < t (or <= t).
+def _insertion_index(s, lo, hi, t, strict: bool) -> np.ndarray:
+    """First index in ``[lo, hi)`` of each row of sorted ``s`` whose value is >= t (> t
+    when not ``strict``), for arrays ``lo``, ``hi``, ``t`` of shape (rows, ...).
 
-    A binary search run on all rows at once: ``log2(n)`` steps on arrays of one
-    entry per row.
+    A binary search run on every query at once: ``log2(n)`` vectorised steps.
     """
-    rows, last = np.arange(s.shape[0]), s.shape[1] - 1
-    lo, hi = np.zeros_like(cnt), cnt.copy()
-    while np.any(lo < hi):
-        active = lo < hi
-        mid = (lo + hi) // 2
-        v = s[rows, np.minimum(mid, last)]
-        cond = (v < t) if strict else (v <= t)
-        lo = np.where(active & cond, mid + 1, lo)
-        hi = np.where(active & ~cond, mid, hi)
+    lo, hi = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64)
+    rows = np.arange(s.shape[0]).reshape((-1,) + (1,) * (lo.ndim - 1))
+    last = s.shape[1] - 1
+    with np.errstate(invalid="ignore"):
+        while np.any(lo < hi):
+            active = lo < hi
+            mid = (lo + hi) // 2
+            v = s[rows, np.minimum(mid, last)]
+            left_of = (v < t) if strict else (v <= t)
+            lo = np.where(active & left_of, mid + 1, lo)
+            hi = np.where(active & ~left_of, mid, hi)
     return lo
+
+
+def _count_less(s: np.ndarray, cnt: np.ndarray, t: np.ndarray, strict: bool) -> np.ndarray:
+    """Per row of ``s`` (sorted, ``cnt`` valid values), how many values are < t (or <= t)."""
+    return _insertion_index(s, np.zeros_like(cnt), cnt, t, strict)
 
 
 def _kth_of_two(a_at, b_at, n_a, n_b, k):
@@ -204,23 +217,36 @@ def _distinct(s: np.ndarray, cnt: np.ndarray) -> np.ndarray:
     return (cnt > 0).astype(np.int64) + changes.sum(axis=1)
 
 
-def _discretise(a, edges, bins, missing, out) -> None:
-    """Write into ``out`` the number of kept edges strictly below each value.
+def _bin_counts(grouped: np.ndarray, class_start: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Rows of each class in each equal-frequency bin: (columns, bins + 2, classes).
 
-    This is ``np.digitize(x, edges, right=True)``, pymfe's rule; edges closer than
-    ``EDGE_TOL`` to the previous one are dropped. One vectorised comparison per bin
-    (a batched ``searchsorted`` does not exist in numpy).
+    pymfe's rule: a value's bin is ``np.digitize(x, edges, right=True)``, the number of
+    edges strictly below it, after dropping edges closer than ``EDGE_TOL`` to the
+    previous one. Here the counts come without a bin per value: with each class's
+    values sorted, a binary search gives how many are <= each kept edge, and bins are
+    differences of those cumulative counts. ``grouped`` holds the rows class by class.
     """
+    c, n = grouped.shape
+    k, bins = class_start.size - 1, edges.shape[1]
     keep = np.ones(edges.shape, dtype=bool)
     keep[:, 1:] = np.diff(edges, axis=1) > EDGE_TOL
-    edges = np.where(keep, edges, np.inf)
-    out[...] = 0
-    above = np.empty(a.shape, dtype=bool)
-    for b in range(bins):
-        np.greater(a, edges[:, b : b + 1], out=above)
-        out += above
-    if missing is not None:
-        out[missing] = bins
+    segments = np.empty_like(grouped)
+    for cls in range(k):  # sort within each class (missing values last)
+        lo, hi = class_start[cls], class_start[cls + 1]
+        segments[:, lo:hi] = np.sort(grouped[:, lo:hi], axis=1)
+    missing = np.add.reduceat(np.isnan(grouped), class_start[:-1], axis=1, dtype=np.int64)
+    present = np.diff(class_start)[None, :] - missing  # (columns, classes)
+    # Binary search of every (column, class, edge) at once: values <= edge in the class.
+    start = np.broadcast_to(class_start[:-1][None, :, None], (c, k, bins))
+    end = start + present[:, :, None]
+    found = _insertion_index(segments, start, end, edges[:, None, :], strict=False)
+    upto = np.maximum.accumulate(np.where(keep[:, None, :], found - start, 0), axis=2)
+    out = np.empty((c, bins + 2, k))
+    out[:, 0] = upto[:, :, 0]
+    out[:, 1:bins] = np.moveaxis(np.diff(upto, axis=2), 2, 1)
+    out[:, bins] = present - upto[:, :, -1]
+    out[:, bins + 1] = missing
+    return out
 
 
 @dataclass(frozen=True)
@@ -249,8 +275,13 @@ class CrossProducts:
 
 
 def cross_products(
-    block: np.ndarray, mean: np.ndarray, y: np.ndarray, counts: np.ndarray,
-    *, per_class: bool, has_missing: bool,
+    block: np.ndarray,
+    mean: np.ndarray,
+    y: np.ndarray,
+    counts: np.ndarray,
+    *,
+    per_class: bool,
+    has_missing: bool,
 ) -> CrossProducts:
     """One pass over row blocks of ``block`` taken in class order."""
     p, n = block.shape

@@ -84,9 +84,9 @@ class Context:
 
     @cached_property
     def profile(self) -> Profile:
-        """Statistics and equal-frequency codes (``int(n ** (1/3))`` bins, as pymfe)."""
+        """Column statistics and class counts per bin (``int(n ** (1/3))`` bins, as pymfe)."""
         t = self.table
-        return profile(t.numeric, max(int(t.n_rows ** (1 / 3)), 1))
+        return profile(t.numeric, max(int(t.n_rows ** (1 / 3)), 1), t.y, t.n_classes)
 
     @cached_property
     def rows(self) -> np.ndarray | None:

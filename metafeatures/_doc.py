@@ -29,9 +29,12 @@ def markdown_table() -> str:
     table = list_features()
     lines = []
     for group, rows in table.groupby("group", sort=False):
-        lines += [f"### {group} ({len(rows)} features)", "",
-                  "| name | definition | reference | pymfe | OpenML |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            f"### {group} ({len(rows)} features)",
+            "",
+            "| name | definition | reference | pymfe | OpenML |",
+            "|---|---|---|---|---|",
+        ]
         for r in rows.itertuples():
             lines.append(
                 f"| `{r.name}` | {_cell(r.description)} | {_cell(r.reference)} "

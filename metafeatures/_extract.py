@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import numbers
@@ -83,7 +82,7 @@ def extract(
     ctx = Context(table, seed=seed, max_rows=max_rows, cv_folds=cv_folds)
 
     values: dict[str, float] = {}
-    with warnings.catch_warnings(), np.errstate(all="ignore"), _sklearn_fast(selected):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
         for group in selected:
@@ -92,9 +91,7 @@ def extract(
             times[group] = time.perf_counter() - start
             logger.debug("metafeatures group %s took %.3fs", group, times[group])
 
-    ordered = {
-        f.name: _as_float(values[f.name]) for f in FEATURES if f.group in selected
-    }
+    ordered = {f.name: _as_float(values[f.name]) for f in FEATURES if f.group in selected}
     costly = any(g in _COSTLY for g in selected)
     return MetaFeatures(
         ordered,
@@ -103,15 +100,6 @@ def extract(
         subsample=ctx.rows if costly else None,
         n_rows=table.n_rows,
     )
-
-
-def _sklearn_fast(groups: tuple[str, ...]) -> contextlib.AbstractContextManager:
-    """Skip sklearn's input checks: the design matrices are validated and finite."""
-    if not any(g in _COSTLY for g in groups):
-        return contextlib.nullcontext()
-    import sklearn
-
-    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
 def _as_float(value: float) -> float:

@@ -104,7 +104,7 @@ def lda(
     within = X - means[yl]
     std = within.std(axis=0)
     std[std == 0] = 1.0
-    _, s, vt = np.linalg.svd(np.sqrt(1.0 / n) * (within / std), full_matrices=False)
+    _, s, vt = _svd(np.sqrt(1.0 / n) * (within / std))
     rank = int(np.sum(s > tol))
     scalings = (vt[:rank] / std).T / s[:rank]
     xbar = priors @ means
@@ -129,6 +129,14 @@ def lda(
     proba = np.zeros((test.size, k))
     proba[:, present] = local_proba
     return present[local_pred], proba
+
+
+def _svd(a: np.ndarray) -> tuple[None, np.ndarray, np.ndarray]:
+    """Singular values and right singular vectors; a tall matrix is reduced by QR first."""
+    if a.shape[0] > a.shape[1]:
+        a = np.linalg.qr(a, mode="r")
+    _, s, vt = np.linalg.svd(a, full_matrices=False)
+    return None, s, vt
 
 
 class Heom:
@@ -158,9 +166,12 @@ class Heom:
             dist = self.n_nominal - self.onehot[q] @ self.onehot[points].T
             if self.has_missing:
                 mq, mp = self.present[q], self.present[points]
-                dist += (self.sq[q] @ mp.T + mq @ self.sq[points].T
-                         - 2.0 * self.xm[q] @ self.xm[points].T
-                         + (self.x.shape[1] - mq @ mp.T))
+                dist += (
+                    self.sq[q] @ mp.T
+                    + mq @ self.sq[points].T
+                    - 2.0 * self.xm[q] @ self.xm[points].T
+                    + (self.x.shape[1] - mq @ mp.T)
+                )
             else:  # |q|^2 is the same for every candidate of a query: left out
                 dist += p_sq[None, :] - 2.0 * self.x[q] @ self.x[points].T
             out[s : s + block] = np.argmin(dist, axis=1)

@@ -9,13 +9,15 @@ import pandas as pd
 from . import general, infotheory, landmarking, modelbased, statistical
 from ._spec import GROUPS, REFERENCES, Feature
 
-MODULES: MappingProxyType[str, ModuleType] = MappingProxyType({
-    "general": general,
-    "statistical": statistical,
-    "info-theory": infotheory,
-    "landmarking": landmarking,
-    "model-based": modelbased,
-})
+MODULES: MappingProxyType[str, ModuleType] = MappingProxyType(
+    {
+        "general": general,
+        "statistical": statistical,
+        "info-theory": infotheory,
+        "landmarking": landmarking,
+        "model-based": modelbased,
+    }
+)
 
 FEATURES: tuple[Feature, ...] = tuple(f for g in GROUPS for f in MODULES[g].FEATURES)
 
@@ -72,4 +74,7 @@ def list_features(groups: str | list[str] | tuple[str, ...] = "all") -> pd.DataF
         for f in FEATURES
         if f.group in selected
     ]
-    return pd.DataFrame(rows, columns=list(rows[0]))
+    table = pd.DataFrame(rows, columns=list(rows[0]))
+    for col in ("pymfe", "openml"):  # keep None (not NaN) where there is no counterpart
+        table[col] = pd.Series([r[col] for r in rows], dtype=object)
+    return table

@@ -119,22 +119,23 @@ def to_table(X: object, y: object) -> Table:
     cat_levels: list[int] = []
     declared: list[int] = []
     cat_names: list[str] = []
-    for name, col in frame.items():
+    all_float = all(dtype == np.float64 for dtype in frame.dtypes)
+    for name, col in [] if all_float else frame.items():
         values = _numeric_values(col)
         if values is not None:
             numeric_cols.append(values)
             numeric_names.append(str(name))
-        else:
-            col_codes, uniques = pd.factorize(col, use_na_sentinel=True)
-            cat_cols.append(col_codes.astype(np.int32, copy=False))
-            cat_levels.append(len(uniques))
-            if isinstance(col.dtype, pd.CategoricalDtype):
-                declared.append(len(col.cat.categories))
-            else:
-                declared.append(len(uniques))
-            cat_names.append(str(name))
+            continue
+        col_codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        cat_cols.append(col_codes.astype(np.int32, copy=False))
+        cat_levels.append(len(uniques))
+        is_categorical = isinstance(col.dtype, pd.CategoricalDtype)
+        declared.append(len(col.cat.categories) if is_categorical else len(uniques))
+        cat_names.append(str(name))
+    if all_float:  # one float block: no per-column work
+        numeric_names = [str(name) for name in frame.columns]
 
-    numeric = _numeric_block(frame, numeric_cols, numeric_names)
+    numeric = _numeric_block(frame, numeric_cols, all_float)
     return Table(
         numeric=numeric,
         categorical=_stack(cat_cols, np.int32, n_rows),
@@ -176,6 +177,8 @@ def _numeric_values(col: pd.Series) -> np.ndarray | None:
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
         return col.to_numpy(dtype=np.float64, na_value=np.nan)
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            col = col.dt.tz_convert(None)
         values = col.to_numpy()
         out = values.view(np.int64).astype(np.float64)
         out[pd.isna(values)] = np.nan
@@ -186,18 +189,14 @@ def _numeric_values(col: pd.Series) -> np.ndarray | None:
     return None
 
 
-def _numeric_block(
-    frame: pd.DataFrame, cols: list[np.ndarray], names: list[str]
-) -> np.ndarray:
+def _numeric_block(frame: pd.DataFrame, cols: list[np.ndarray], all_float: bool) -> np.ndarray:
     """The numeric columns as one read-only (columns, rows) float64 block.
 
-    When the numeric columns of ``frame`` already form one float64 block (a frame
-    made from a float array), the result is a transposed view of it: no copy.
-    Infinities become NaN (in a copy).
+    When every column of ``frame`` is float64 and they form one block (a frame made from
+    a float array), the result is a transposed view of it: no copy. Infinities become
+    NaN (in a copy).
     """
-    if len(names) == frame.shape[1] and all(
-        dtype == np.float64 for dtype in frame.dtypes
-    ):
+    if all_float:
         block = frame.to_numpy(dtype=np.float64, copy=False).T
     else:
         block = _stack(cols, np.float64, frame.shape[0])

@@ -13,67 +13,176 @@ _M = "Michie et al. (1994)"
 _O = "Vanschoren et al. (2013)"
 
 FEATURES = (
-    feature(_G, "NumberOfInstances", "Number of rows.", _M,
-            pymfe="nr_inst", openml="NumberOfInstances")
-    + feature(_G, "NumberOfFeatures", "Number of columns of X (the target is not counted).",
-              _M, pymfe="nr_attr", openml="NumberOfFeatures")
-    + feature(_G, "NumberOfClasses", "Number of distinct observed class labels.", _M,
-              pymfe="nr_class", openml="NumberOfClasses")
-    + feature(_G, "NumberOfNumericFeatures", "Number of numeric columns.", _O,
-              pymfe="nr_num", openml="NumberOfNumericFeatures")
-    + feature(_G, "NumberOfSymbolicFeatures",
-              "Number of nominal columns (categorical, string, object or boolean).", _O,
-              pymfe="nr_cat", openml="NumberOfSymbolicFeatures")
-    + feature(_G, "NumberOfBinaryFeatures",
-              "Number of columns with exactly two distinct non-missing values.", _M,
-              pymfe="nr_bin", openml="NumberOfBinaryFeatures")
-    + feature(_G, "PercentageOfNumericFeatures", "100 * numeric columns / columns.", _O,
-              openml="PercentageOfNumericFeatures")
-    + feature(_G, "PercentageOfSymbolicFeatures", "100 * nominal columns / columns.", _O,
-              openml="PercentageOfSymbolicFeatures")
-    + feature(_G, "PercentageOfBinaryFeatures", "100 * binary columns / columns.", _O,
-              openml="PercentageOfBinaryFeatures")
-    + feature(_G, "Dimensionality", "Columns / rows.", _M,
-              pymfe="attr_to_inst", openml="Dimensionality")
+    feature(
+        _G, "NumberOfInstances", "Number of rows.", _M, pymfe="nr_inst", openml="NumberOfInstances"
+    )
+    + feature(
+        _G,
+        "NumberOfFeatures",
+        "Number of columns of X (the target is not counted).",
+        _M,
+        pymfe="nr_attr",
+        openml="NumberOfFeatures",
+    )
+    + feature(
+        _G,
+        "NumberOfClasses",
+        "Number of distinct observed class labels.",
+        _M,
+        pymfe="nr_class",
+        openml="NumberOfClasses",
+    )
+    + feature(
+        _G,
+        "NumberOfNumericFeatures",
+        "Number of numeric columns.",
+        _O,
+        pymfe="nr_num",
+        openml="NumberOfNumericFeatures",
+    )
+    + feature(
+        _G,
+        "NumberOfSymbolicFeatures",
+        "Number of nominal columns (categorical, string, object or boolean).",
+        _O,
+        pymfe="nr_cat",
+        openml="NumberOfSymbolicFeatures",
+    )
+    + feature(
+        _G,
+        "NumberOfBinaryFeatures",
+        "Number of columns with exactly two distinct non-missing values.",
+        _M,
+        pymfe="nr_bin",
+        openml="NumberOfBinaryFeatures",
+    )
+    + feature(
+        _G,
+        "PercentageOfNumericFeatures",
+        "100 * numeric columns / columns.",
+        _O,
+        openml="PercentageOfNumericFeatures",
+    )
+    + feature(
+        _G,
+        "PercentageOfSymbolicFeatures",
+        "100 * nominal columns / columns.",
+        _O,
+        openml="PercentageOfSymbolicFeatures",
+    )
+    + feature(
+        _G,
+        "PercentageOfBinaryFeatures",
+        "100 * binary columns / columns.",
+        _O,
+        openml="PercentageOfBinaryFeatures",
+    )
+    + feature(
+        _G, "Dimensionality", "Columns / rows.", _M, pymfe="attr_to_inst", openml="Dimensionality"
+    )
     + feature(_G, "inst_to_attr", "Rows / columns.", "Kalousis (2002)", pymfe="inst_to_attr")
-    + feature(_G, "cat_to_num", "Nominal columns / numeric columns (NaN without numeric).",
-              "Rivolli et al. (2022)", pymfe="cat_to_num")
-    + feature(_G, "num_to_cat", "Numeric columns / nominal columns (NaN without nominal).",
-              "Rivolli et al. (2022)", pymfe="num_to_cat")
-    + feature(_G, "NumberOfMissingValues", "Number of missing cells of X.", _O,
-              openml="NumberOfMissingValues")
-    + feature(_G, "NumberOfInstancesWithMissingValues",
-              "Number of rows with at least one missing value.", _O,
-              openml="NumberOfInstancesWithMissingValues")
-    + feature(_G, "NumberOfFeaturesWithMissingValues",
-              "Number of columns with at least one missing value.", _O)
-    + feature(_G, "PercentageOfMissingValues", "100 * missing cells / cells of X.", _O,
-              openml="PercentageOfMissingValues")
-    + feature(_G, "PercentageOfInstancesWithMissingValues",
-              "100 * rows with a missing value / rows.", _O,
-              openml="PercentageOfInstancesWithMissingValues")
-    + feature(_G, "MeanNominalAttDistinctValues",
-              "Mean domain size of the nominal columns (the declared categories of a "
-              "pandas categorical, else the distinct non-missing values).", _O,
-              openml="MeanNominalAttDistinctValues")
-    + feature(_G, "StdvNominalAttDistinctValues",
-              "Standard deviation (ddof=1) of the domain sizes of the nominal columns.", _O,
-              openml="StdvNominalAttDistinctValues")
-    + feature(_G, "MinNominalAttDistinctValues",
-              "Smallest domain size of a nominal column.", _O,
-              openml="MinNominalAttDistinctValues")
-    + feature(_G, "MaxNominalAttDistinctValues",
-              "Largest domain size of a nominal column.", _O,
-              openml="MaxNominalAttDistinctValues")
-    + feature(_G, "MajorityClassSize", "Number of rows of the most frequent class.", _O,
-              openml="MajorityClassSize")
-    + feature(_G, "MinorityClassSize", "Number of rows of the least frequent observed class.",
-              _O, openml="MinorityClassSize")
-    + summarised(_G, "freq_class", "Relative frequency of each class", _M,
-                 ("mean", "sd", "min", "max"),
-                 openml={"max": "MajorityClassPercentage", "min": "MinorityClassPercentage"})
-    + feature(_G, "ImbalanceRatio", "Majority class size / minority class size.",
-              "Rivolli et al. (2022)")
+    + feature(
+        _G,
+        "cat_to_num",
+        "Nominal columns / numeric columns (NaN without numeric).",
+        "Rivolli et al. (2022)",
+        pymfe="cat_to_num",
+    )
+    + feature(
+        _G,
+        "num_to_cat",
+        "Numeric columns / nominal columns (NaN without nominal).",
+        "Rivolli et al. (2022)",
+        pymfe="num_to_cat",
+    )
+    + feature(
+        _G,
+        "NumberOfMissingValues",
+        "Number of missing cells of X.",
+        _O,
+        openml="NumberOfMissingValues",
+    )
+    + feature(
+        _G,
+        "NumberOfInstancesWithMissingValues",
+        "Number of rows with at least one missing value.",
+        _O,
+        openml="NumberOfInstancesWithMissingValues",
+    )
+    + feature(
+        _G,
+        "NumberOfFeaturesWithMissingValues",
+        "Number of columns with at least one missing value.",
+        _O,
+    )
+    + feature(
+        _G,
+        "PercentageOfMissingValues",
+        "100 * missing cells / cells of X.",
+        _O,
+        openml="PercentageOfMissingValues",
+    )
+    + feature(
+        _G,
+        "PercentageOfInstancesWithMissingValues",
+        "100 * rows with a missing value / rows.",
+        _O,
+        openml="PercentageOfInstancesWithMissingValues",
+    )
+    + feature(
+        _G,
+        "MeanNominalAttDistinctValues",
+        "Mean domain size of the nominal columns (the declared categories of a "
+        "pandas categorical, else the distinct non-missing values).",
+        _O,
+        openml="MeanNominalAttDistinctValues",
+    )
+    + feature(
+        _G,
+        "StdvNominalAttDistinctValues",
+        "Standard deviation (ddof=1) of the domain sizes of the nominal columns.",
+        _O,
+        openml="StdvNominalAttDistinctValues",
+    )
+    + feature(
+        _G,
+        "MinNominalAttDistinctValues",
+        "Smallest domain size of a nominal column.",
+        _O,
+        openml="MinNominalAttDistinctValues",
+    )
+    + feature(
+        _G,
+        "MaxNominalAttDistinctValues",
+        "Largest domain size of a nominal column.",
+        _O,
+        openml="MaxNominalAttDistinctValues",
+    )
+    + feature(
+        _G,
+        "MajorityClassSize",
+        "Number of rows of the most frequent class.",
+        _O,
+        openml="MajorityClassSize",
+    )
+    + feature(
+        _G,
+        "MinorityClassSize",
+        "Number of rows of the least frequent observed class.",
+        _O,
+        openml="MinorityClassSize",
+    )
+    + summarised(
+        _G,
+        "freq_class",
+        "Relative frequency of each class",
+        _M,
+        ("mean", "sd", "min", "max"),
+        openml={"max": "MajorityClassPercentage", "min": "MinorityClassPercentage"},
+    )
+    + feature(
+        _G, "ImbalanceRatio", "Majority class size / minority class size.", "Rivolli et al. (2022)"
+    )
 )
 
 

@@ -1,9 +1,10 @@
 """Information-theoretic meta-features (entropies in bits).
 
 Numeric columns are discretised as pymfe does: ``int(n ** (1/3))`` equal-frequency bins
-whose edges are quantiles of the column, edges closer than 1e-8 merged. A missing value
-is one more level of its column, numeric or nominal. All contingency tables of all
-columns come from a single ``bincount``.
+whose edges are quantiles of the column, edges closer than 1e-8 merged (the class
+counts per bin come from the column profile, :mod:`metafeatures._columns`). A missing
+value is one more level of its column, numeric or nominal. The contingency tables of
+the nominal columns come from one ``bincount`` per block of columns.
 
 Two families are reported. The pymfe family (``attr_ent``, ``mut_inf``, ...) uses every
 column. The OpenML family (``MeanMutualInformation``, ...) uses the nominal columns
@@ -25,32 +26,61 @@ _M = "Michie et al. (1994)"
 _O = "Vanschoren et al. (2013)"
 
 FEATURES = (
-    feature(_G, "class_ent", "Entropy of the class.", _M,
-            pymfe="class_ent", openml="ClassEntropy")
+    feature(_G, "class_ent", "Entropy of the class.", _M, pymfe="class_ent", openml="ClassEntropy")
     + summarised(_G, "attr_ent", "Entropy of each column (numeric ones discretised)", _M)
     + summarised(_G, "joint_ent", "Joint entropy of each column with the class", _M)
-    + summarised(_G, "mut_inf", "Mutual information of each column with the class", _M,
-                 ("mean", "sd", "max"))
-    + feature(_G, "eq_num_attr",
-              "Equivalent number of attributes: class entropy / mean mutual information.", _M,
-              pymfe="eq_num_attr")
-    + feature(_G, "ns_ratio",
-              "Noise-to-signal ratio: (mean attribute entropy - mean mutual information) / "
-              "mean mutual information.", _M, pymfe="ns_ratio")
-    + summarised(_G, "class_conc",
-                 "Concentration coefficient (Goodman-Kruskal tau) of each column given the "
-                 "class", "Kalousis & Hilario (2001)")
-    + feature(_G, "MeanAttributeEntropy", "Mean entropy of the nominal columns.", _O,
-              openml="MeanAttributeEntropy")
-    + feature(_G, "MeanMutualInformation",
-              "Mean mutual information of the nominal columns with the class.", _O,
-              openml="MeanMutualInformation")
-    + feature(_G, "EquivalentNumberOfAtts",
-              "Class entropy / MeanMutualInformation (nominal columns only).", _O,
-              openml="EquivalentNumberOfAtts")
-    + feature(_G, "NoiseToSignalRatio",
-              "(MeanAttributeEntropy - MeanMutualInformation) / MeanMutualInformation.", _O,
-              openml="NoiseToSignalRatio")
+    + summarised(
+        _G, "mut_inf", "Mutual information of each column with the class", _M, ("mean", "sd", "max")
+    )
+    + feature(
+        _G,
+        "eq_num_attr",
+        "Equivalent number of attributes: class entropy / mean mutual information.",
+        _M,
+        pymfe="eq_num_attr",
+    )
+    + feature(
+        _G,
+        "ns_ratio",
+        "Noise-to-signal ratio: (mean attribute entropy - mean mutual information) / "
+        "mean mutual information.",
+        _M,
+        pymfe="ns_ratio",
+    )
+    + summarised(
+        _G,
+        "class_conc",
+        "Concentration coefficient (Goodman-Kruskal tau) of each column given the class",
+        "Kalousis & Hilario (2001)",
+    )
+    + feature(
+        _G,
+        "MeanAttributeEntropy",
+        "Mean entropy of the nominal columns.",
+        _O,
+        openml="MeanAttributeEntropy",
+    )
+    + feature(
+        _G,
+        "MeanMutualInformation",
+        "Mean mutual information of the nominal columns with the class.",
+        _O,
+        openml="MeanMutualInformation",
+    )
+    + feature(
+        _G,
+        "EquivalentNumberOfAtts",
+        "Class entropy / MeanMutualInformation (nominal columns only).",
+        _O,
+        openml="EquivalentNumberOfAtts",
+    )
+    + feature(
+        _G,
+        "NoiseToSignalRatio",
+        "(MeanAttributeEntropy - MeanMutualInformation) / MeanMutualInformation.",
+        _O,
+        openml="NoiseToSignalRatio",
+    )
 )
 
 _NAMES = tuple(f.name for f in FEATURES)
@@ -94,39 +124,37 @@ def compute(table: Table, ctx: Context) -> dict[str, float]:
 def _contingency(table: Table, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """Counts of every (column, level, class) cell, flat, and the levels per column.
 
-    Numeric columns come first (discretised), then nominal ones; the last level of
-    each column stands for a missing value. Counted in blocks of columns.
+    Numeric columns come first (their bins from the column profile), then nominal ones
+    (counted in blocks of columns); the last level of each column stands for a missing
+    value.
     """
     n, k = table.n_rows, table.n_classes
-    blocks: list[tuple[np.ndarray, int]] = []  # (codes of some columns, missing code)
-    levels = []
+    parts, levels = [], []
     if table.n_numeric:
-        prof = ctx.profile
-        blocks.append((prof.codes, -1))
-        levels.append(np.full(table.n_numeric, prof.bins + 1))
+        counts = ctx.profile.bin_counts  # (columns, bins + 2, classes)
+        parts.append(counts.ravel())
+        levels.append(np.full(table.n_numeric, counts.shape[1]))
     if table.n_categorical:
-        blocks.append((table.categorical, 0))
-        levels.append(table.n_levels + 1)
-    levels = np.concatenate(levels).astype(np.int64)
-    level_start = np.concatenate(([0], np.cumsum(levels)[:-1]))
-    cells = np.zeros(int(levels.sum()) * k, dtype=np.int64)
-    step = max(1, CHUNK_BYTES // (8 * max(n, 1)))
-    col = 0
-    for codes, kind in blocks:
-        for j in range(0, codes.shape[0], step):
-            part = codes[j : j + step].astype(np.int64)
-            lo, hi = col + j, col + j + part.shape[0]
-            if kind == 0:  # nominal: code -1 (missing) becomes the extra last level
-                part = np.where(part < 0, levels[lo:hi, None] - 1, part)
-            index = (part + level_start[lo:hi, None]) * k + table.y[None, :]
+        cat_levels = table.n_levels + 1
+        start = np.concatenate(([0], np.cumsum(cat_levels)[:-1]))
+        cells = np.zeros(int(cat_levels.sum()) * k)
+        step = max(1, CHUNK_BYTES // (8 * max(n, 1)))
+        for j in range(0, table.n_categorical, step):
+            part = table.categorical[j : j + step].astype(np.int64)
+            part = np.where(part < 0, cat_levels[j : j + step, None] - 1, part)  # missing
+            index = (part + start[j : j + step, None]) * k + table.y[None, :]
             cells += np.bincount(index.ravel(), minlength=cells.size)
-        col += codes.shape[0]
-    return cells.astype(np.float64), levels
+        parts.append(cells)
+        levels.append(cat_levels)
+    return np.concatenate(parts), np.concatenate(levels).astype(np.int64)
 
 
 def _concentration(
-    cells: np.ndarray, level_counts: np.ndarray, level_start: np.ndarray,
-    class_counts: np.ndarray, n: int,
+    cells: np.ndarray,
+    level_counts: np.ndarray,
+    level_start: np.ndarray,
+    class_counts: np.ndarray,
+    n: int,
 ) -> np.ndarray:
     """Goodman and Kruskal's tau of each column given the class (pymfe's ``class_conc``)."""
     k = class_counts.size

@@ -31,36 +31,80 @@ _G = "landmarking"
 
 # key, learner, reference, pymfe name, OpenML prefix
 _LEARNERS = (
-    ("one_nn", "1-nearest neighbour (HEOM distance)", "Pfahringer et al. (2000)",
-     "one_nn", "kNN_1N"),
-    ("naive_bayes", "naive Bayes (Gaussian numeric, Laplace-smoothed nominal attributes)",
-     "Pfahringer et al. (2000)", "naive_bayes", "NaiveBayes"),
-    ("linear_discr", "linear discriminant analysis", "Pfahringer et al. (2000)",
-     "linear_discr", None),
-    ("best_node", "decision stump (depth-1 CART tree)", "Pfahringer et al. (2000)",
-     "best_node", "DecisionStump"),
-    ("random_node", "depth-1 CART tree on one attribute drawn at random",
-     "Pfahringer et al. (2000)", "random_node", None),
-    ("depth2_tree", "depth-2 CART tree", "Bensusan & Giraud-Carrier (2000)", None,
-     "REPTreeDepth2"),
-    ("depth3_tree", "depth-3 CART tree", "Bensusan & Giraud-Carrier (2000)", None,
-     "REPTreeDepth3"),
+    (
+        "one_nn",
+        "1-nearest neighbour (HEOM distance)",
+        "Pfahringer et al. (2000)",
+        "one_nn",
+        "kNN_1N",
+    ),
+    (
+        "naive_bayes",
+        "naive Bayes (Gaussian numeric, Laplace-smoothed nominal attributes)",
+        "Pfahringer et al. (2000)",
+        "naive_bayes",
+        "NaiveBayes",
+    ),
+    (
+        "linear_discr",
+        "linear discriminant analysis",
+        "Pfahringer et al. (2000)",
+        "linear_discr",
+        None,
+    ),
+    (
+        "best_node",
+        "decision stump (depth-1 CART tree)",
+        "Pfahringer et al. (2000)",
+        "best_node",
+        "DecisionStump",
+    ),
+    (
+        "random_node",
+        "depth-1 CART tree on one attribute drawn at random",
+        "Pfahringer et al. (2000)",
+        "random_node",
+        None,
+    ),
+    ("depth2_tree", "depth-2 CART tree", "Bensusan & Giraud-Carrier (2000)", None, "REPTreeDepth2"),
+    ("depth3_tree", "depth-3 CART tree", "Bensusan & Giraud-Carrier (2000)", None, "REPTreeDepth3"),
 )
 
 
 def _features() -> tuple[Feature, ...]:
     out: tuple[Feature, ...] = ()
     for key, learner, ref, pymfe, openml in _LEARNERS:
-        out += feature(_G, f"{key}.mean", f"Accuracy of a {learner}: mean over CV folds "
-                       f"(OpenML reports the pooled error rate, 1 - accuracy).", ref,
-                       pymfe=pymfe and f"{pymfe}.mean", openml=openml and f"{openml}ErrRate")
-        out += feature(_G, f"{key}.sd", f"Accuracy of a {learner}: standard deviation "
-                       "(ddof=1) over CV folds.", ref, pymfe=pymfe and f"{pymfe}.sd")
-        out += feature(_G, f"{key}.auc", f"Weighted one-vs-rest ROC AUC of a {learner}, "
-                       "from pooled out-of-fold class probabilities.", ref,
-                       openml=openml and f"{openml}AUC")
-        out += feature(_G, f"{key}.kappa", f"Cohen's kappa of a {learner}, from pooled "
-                       "out-of-fold predictions.", ref, openml=openml and f"{openml}Kappa")
+        out += feature(
+            _G,
+            f"{key}.mean",
+            f"Accuracy of a {learner}: mean over CV folds "
+            "(OpenML reports the pooled error rate, 1 - accuracy).",
+            ref,
+            pymfe=pymfe and f"{pymfe}.mean",
+            openml=openml and f"{openml}ErrRate",
+        )
+        out += feature(
+            _G,
+            f"{key}.sd",
+            f"Accuracy of a {learner}: standard deviation (ddof=1) over CV folds.",
+            ref,
+            pymfe=pymfe and f"{pymfe}.sd",
+        )
+        out += feature(
+            _G,
+            f"{key}.auc",
+            f"Weighted one-vs-rest ROC AUC of a {learner}, "
+            "from pooled out-of-fold class probabilities.",
+            ref,
+            openml=openml and f"{openml}AUC",
+        )
+        out += feature(
+            _G,
+            f"{key}.kappa",
+            f"Cohen's kappa of a {learner}, from pooled out-of-fold predictions.",
+            ref,
+            openml=openml and f"{openml}Kappa",
+        )
     return out
 
 
@@ -91,9 +135,9 @@ def compute(table: Table, ctx: Context) -> dict[str, float]:
     if random_cols.size == 0:  # a nominal attribute without any level
         failed.add("random_node")
     X32 = d.X.astype(np.float32)  # CART works on float32 values, as sklearn's trees do
+    _trees(X32, y, k, folds, fold_id, random_cols, pred, proba)
     heom = Heom(d)
     for train, test in folds:
-        _trees(X32, y, k, train, test, random_cols, pred, proba)
         pred["naive_bayes"][test], proba["naive_bayes"][test] = naive_bayes(d, train, test, k)
         pred["one_nn"][test] = y[train][heom.nearest(test, train)]
         fitted = lda(d, train, test, k)
@@ -109,19 +153,24 @@ def compute(table: Table, ctx: Context) -> dict[str, float]:
     return out
 
 
-def _trees(X32, y, k, train, test, random_cols, pred, proba) -> None:
-    """Depth-1, 2 and 3 trees (one depth-3 tree, truncated) and the random-attribute stump."""
-    tree = cart.fit(X32[train], y[train], k, max_depth=3)
-    node_proba = tree.proba()
-    reached = tree.descend(X32[test], 3)
+def _trees(X32, y, k, folds, fold_id, random_cols, pred, proba) -> None:
+    """Depth-1, 2 and 3 trees (a depth-3 tree per fold, truncated) and the random stumps.
+
+    The trees of all folds grow together; each row is predicted by its fold's tree.
+    """
+    trains = [train for train, _ in folds]
+    order = np.argsort(X32, axis=0, kind="stable").T
+    forest = cart.fit_forest(X32, y, k, 3, trains, order)
+    node_proba = forest.proba()
+    reached = forest.descend(X32, fold_id, 3)
     for key, level in (("best_node", 1), ("depth2_tree", 2), ("depth3_tree", 3)):
-        proba[key][test] = node_proba[reached[level]]
-        pred[key][test] = np.argmax(node_proba[reached[level]], axis=1)
+        proba[key] = node_proba[reached[level]]
+        pred[key] = np.argmax(proba[key], axis=1)
     if random_cols.size:
-        stump = cart.fit(X32[np.ix_(train, random_cols)], y[train], k, max_depth=1)
-        p = stump.proba()[stump.descend(X32[np.ix_(test, random_cols)], 1)[1]]
-        proba["random_node"][test] = p
-        pred["random_node"][test] = np.argmax(p, axis=1)
+        X_attr = X32[:, random_cols]
+        stumps = cart.fit_forest(X_attr, y, k, 1, trains, order[random_cols])
+        proba["random_node"] = stumps.proba()[stumps.descend(X_attr, fold_id, 1)[1]]
+        pred["random_node"] = np.argmax(proba["random_node"], axis=1)
 
 
 def _scores(key, y, pred, proba, fold_id, counts) -> dict[str, float]:

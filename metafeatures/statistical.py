@@ -22,62 +22,136 @@ _A = "Ali & Smith (2006)"
 _MMMM = ("mean", "sd", "min", "max")
 
 FEATURES = (
-    summarised(_G, "mean", "Mean of each numeric column", _A,
-               openml={"mean": "MeanMeansOfNumericAtts"})
-    + summarised(_G, "sd", "Standard deviation (ddof=1) of each numeric column", _A,
-                 openml={"mean": "MeanStdDevOfNumericAtts"})
+    summarised(
+        _G, "mean", "Mean of each numeric column", _A, openml={"mean": "MeanMeansOfNumericAtts"}
+    )
+    + summarised(
+        _G,
+        "sd",
+        "Standard deviation (ddof=1) of each numeric column",
+        _A,
+        openml={"mean": "MeanStdDevOfNumericAtts"},
+    )
     + summarised(_G, "var", "Variance (ddof=1) of each numeric column", _A)
     + summarised(_G, "min", "Minimum of each numeric column", _A)
     + summarised(_G, "max", "Maximum of each numeric column", _A)
     + summarised(_G, "range", "Range (max - min) of each numeric column", _A)
     + summarised(_G, "median", "Median of each numeric column", _A)
     + summarised(_G, "iq_range", "Interquartile range of each numeric column", _A)
-    + summarised(_G, "mad", "Median absolute deviation (times 1.4826) of each numeric column",
-                 _A)
+    + summarised(_G, "mad", "Median absolute deviation (times 1.4826) of each numeric column", _A)
     + summarised(_G, "t_mean", "20%-trimmed mean of each numeric column", _A)
-    + summarised(_G, "coef_var", "Coefficient of variation sd / |mean| of each numeric column",
-                 _A, pymfe=False)
-    + summarised(_G, "skewness", "Skewness m3 / s^3 of each numeric column", _M, _MMMM,
-                 openml={"mean": "MeanSkewnessOfNumericAtts", "min": "MinSkewnessOfNumericAtts",
-                         "max": "MaxSkewnessOfNumericAtts"})
-    + summarised(_G, "kurtosis", "Excess kurtosis m4 / s^4 - 3 of each numeric column", _M,
-                 _MMMM,
-                 openml={"mean": "MeanKurtosisOfNumericAtts", "min": "MinKurtosisOfNumericAtts",
-                         "max": "MaxKurtosisOfNumericAtts"})
-    + summarised(_G, "outlier_frac",
-                 "Share of each numeric column's values outside Tukey's fences "
-                 "[Q1 - 1.5 IQR, Q3 + 1.5 IQR]", "Rousseeuw & Hubert (2011)", pymfe=False)
-    + feature(_G, "nr_outliers",
-              "Number of numeric columns with a value outside Tukey's fences.",
-              "Rousseeuw & Hubert (2011)", pymfe="nr_outliers")
-    + summarised(_G, "sparsity",
-                 "Sparsity (n / distinct values - 1) / (n - 1) of each column (nominal too)",
-                 "Salama et al. (2013)")
+    + summarised(
+        _G,
+        "coef_var",
+        "Coefficient of variation sd / |mean| of each numeric column",
+        _A,
+        pymfe=False,
+    )
+    + summarised(
+        _G,
+        "skewness",
+        "Skewness m3 / s^3 of each numeric column",
+        _M,
+        _MMMM,
+        openml={
+            "mean": "MeanSkewnessOfNumericAtts",
+            "min": "MinSkewnessOfNumericAtts",
+            "max": "MaxSkewnessOfNumericAtts",
+        },
+    )
+    + summarised(
+        _G,
+        "kurtosis",
+        "Excess kurtosis m4 / s^4 - 3 of each numeric column",
+        _M,
+        _MMMM,
+        openml={
+            "mean": "MeanKurtosisOfNumericAtts",
+            "min": "MinKurtosisOfNumericAtts",
+            "max": "MaxKurtosisOfNumericAtts",
+        },
+    )
+    + summarised(
+        _G,
+        "outlier_frac",
+        "Share of each numeric column's values outside Tukey's fences [Q1 - 1.5 IQR, Q3 + 1.5 IQR]",
+        "Rousseeuw & Hubert (2011)",
+        pymfe=False,
+    )
+    + feature(
+        _G,
+        "nr_outliers",
+        "Number of numeric columns with a value outside Tukey's fences.",
+        "Rousseeuw & Hubert (2011)",
+        pymfe="nr_outliers",
+    )
+    + summarised(
+        _G,
+        "sparsity",
+        "Sparsity (n / distinct values - 1) / (n - 1) of each column (nominal too)",
+        "Salama et al. (2013)",
+    )
     + summarised(_G, "cov", "Absolute covariance of each pair of numeric columns", _M)
-    + summarised(_G, "cor", "Absolute Pearson correlation of each pair of numeric columns", _M,
-                 ("mean", "sd", "max"))
-    + feature(_G, "nr_cor_attr",
-              "Share of pairs of numeric columns with absolute correlation >= 0.5.",
-              "Salama et al. (2013)", pymfe="nr_cor_attr")
+    + summarised(
+        _G,
+        "cor",
+        "Absolute Pearson correlation of each pair of numeric columns",
+        _M,
+        ("mean", "sd", "max"),
+    )
+    + feature(
+        _G,
+        "nr_cor_attr",
+        "Share of pairs of numeric columns with absolute correlation >= 0.5.",
+        "Salama et al. (2013)",
+        pymfe="nr_cor_attr",
+    )
     + summarised(_G, "eigenvalues", "Eigenvalues of the covariance matrix", _A)
-    + summarised(_G, "can_cor",
-                 "Canonical correlations between the numeric columns and the one-hot class",
-                 "Kalousis (2002)")
-    + feature(_G, "nr_disc", "Number of canonical correlations (discriminant functions).",
-              "Kalousis (2002)", pymfe="nr_disc")
-    + feature(_G, "w_lambda", "Wilks' lambda: product of (1 - can_cor^2).", _A,
-              pymfe="w_lambda")
+    + summarised(
+        _G,
+        "can_cor",
+        "Canonical correlations between the numeric columns and the one-hot class",
+        "Kalousis (2002)",
+    )
+    + feature(
+        _G,
+        "nr_disc",
+        "Number of canonical correlations (discriminant functions).",
+        "Kalousis (2002)",
+        pymfe="nr_disc",
+    )
+    + feature(_G, "w_lambda", "Wilks' lambda: product of (1 - can_cor^2).", _A, pymfe="w_lambda")
     + feature(_G, "p_trace", "Pillai's trace: sum of can_cor^2.", _M, pymfe="p_trace")
-    + feature(_G, "lh_trace", "Lawley-Hotelling trace: sum of can_cor^2 / (1 - can_cor^2).",
-              _M, pymfe="lh_trace")
-    + feature(_G, "roy_root", "Roy's largest root: max of can_cor^2 / (1 - can_cor^2).", _M,
-              pymfe="roy_root")
-    + feature(_G, "gravity",
-              "Euclidean distance between the centroids of the majority class and of the "
-              "least frequent other class.", _A, pymfe="gravity")
-    + feature(_G, "sd_ratio",
-              "Homogeneity of class covariances: exp(M / (p (n - K))), M being Box's M "
-              "statistic; NaN when a class covariance is singular.", _M, pymfe="sd_ratio")
+    + feature(
+        _G,
+        "lh_trace",
+        "Lawley-Hotelling trace: sum of can_cor^2 / (1 - can_cor^2).",
+        _M,
+        pymfe="lh_trace",
+    )
+    + feature(
+        _G,
+        "roy_root",
+        "Roy's largest root: max of can_cor^2 / (1 - can_cor^2).",
+        _M,
+        pymfe="roy_root",
+    )
+    + feature(
+        _G,
+        "gravity",
+        "Euclidean distance between the centroids of the majority class and of the "
+        "least frequent other class.",
+        _A,
+        pymfe="gravity",
+    )
+    + feature(
+        _G,
+        "sd_ratio",
+        "Homogeneity of class covariances: exp(M / (p (n - K))), M being Box's M "
+        "statistic; NaN when a class covariance is singular.",
+        _M,
+        pymfe="sd_ratio",
+    )
 )
 
 _NAMES = tuple(f.name for f in FEATURES)
@@ -94,8 +168,12 @@ def compute(table: Table, ctx: Context) -> dict[str, float]:
     counts = table.class_counts
     p, k = table.n_numeric, table.n_classes
     xp = cross_products(
-        table.numeric, np.nan_to_num(prof.mean), table.y, counts,
-        per_class=k > 1 and bool(np.all(counts > p)), has_missing=prof.has_missing,
+        table.numeric,
+        np.nan_to_num(prof.mean),
+        table.y,
+        counts,
+        per_class=k > 1 and bool(np.all(counts > p)),
+        has_missing=prof.has_missing,
     )
     out.update(_pairwise(xp, table.n_rows, prof))
     if k > 1:
@@ -169,9 +247,7 @@ def _pairwise(xp: CrossProducts, n: int, prof: Profile) -> dict[str, float]:
     return out
 
 
-def _multivariate(
-    xp: CrossProducts, prof: Profile, counts: np.ndarray, n: int
-) -> dict[str, float]:
+def _multivariate(xp: CrossProducts, prof: Profile, counts: np.ndarray, n: int) -> dict[str, float]:
     out: dict[str, float] = {}
     rho = _canonical_correlations(xp.gram / (n - 1), xp.class_sums, counts, n)
     if rho is not None and rho.size:
