@@ -534,9 +534,9 @@ def _load_prior_cached(path: Any) -> Any:
     """
     import os
 
-    from autometa.prior import default_prior_path
+    from autometa.prior import artifact
 
-    where = default_prior_path() if _is_default(path) else path
+    where = artifact.default_prior_path() if _is_default(path) else path
     try:
         stamp = os.stat(os.path.join(where, "manifest.json")).st_mtime_ns
     except OSError:

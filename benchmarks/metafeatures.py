@@ -6,6 +6,7 @@ both libraries define (``--pymfe-features shared``) or all its features of those
 groups (``all``). pymfe runs in a child process with a time cap per dataset; a capped
 dataset is reported as such and its ratio is a lower bound. pymfe cannot take missing
 values, so it gets them imputed (numeric: column mean, nominal: "?"), outside its timing.
+Rows without a label (two corpus files have some) are dropped for both.
 
 Then all groups on a synthetic table (default 100,000 x 100), in a fresh process:
 median time over repeats, first-call time, and peak extra memory (tracemalloc peak of
@@ -49,6 +50,7 @@ def read_arff(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
             frame[name] = pd.Categorical(frame[name], categories=kind)
         else:
             frame[name] = pd.to_numeric(frame[name])
+    frame = frame[frame[target].notna()]  # a few corpus files have unlabelled rows
     return frame.drop(columns=target), frame[target]
 
 
@@ -77,8 +79,13 @@ def _pymfe_child(path: str, target: str, features: list[str] | str, conn) -> Non
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()
-        mfe = MFE(groups=GROUPS, features=features, summary=["mean", "sd", "min", "max"],
-                  random_state=0, shuffle_cv_folds=True)
+        mfe = MFE(
+            groups=GROUPS,
+            features=features,
+            summary=["mean", "sd", "min", "max"],
+            random_state=0,
+            shuffle_cv_folds=True,
+        )
         mfe.fit(Xp, yp, suppress_warnings=True)
         mfe.extract(suppress_warnings=True)
         conn.send(time.perf_counter() - start)
@@ -115,23 +122,37 @@ def _synthetic(rows: int, cols: int, seed: int = 0) -> tuple[pd.DataFrame, np.nd
     return pd.DataFrame(X, columns=[f"f{j}" for j in range(cols)]), y
 
 
+def _rss_reader():
+    """A function returning the resident set size in bytes (psutil, else /proc)."""
+    try:
+        import psutil
+    except ImportError:
+        page = os.sysconf("SC_PAGE_SIZE")
+
+        def rss() -> int:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * page
+
+        return rss
+    proc = psutil.Process()
+    return lambda: proc.memory_info().rss
+
+
 def _synthetic_child(rows: int, cols: int, repeats: int, max_rows, conn) -> None:
     import tracemalloc
-
-    import psutil
 
     import metafeatures
 
     X, y = _synthetic(rows, cols)
     metafeatures.extract(X.iloc[:500], y[:500], random_state=0)  # imports, warm caches
-    proc = psutil.Process()
-    base = proc.memory_info().rss
+    rss = _rss_reader()
+    base = rss()
     peak = [base]
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], proc.memory_info().rss)
+            peak[0] = max(peak[0], rss())
             time.sleep(0.005)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -141,20 +162,28 @@ def _synthetic_child(rows: int, cols: int, repeats: int, max_rows, conn) -> None
     first = time.perf_counter() - start
     done.set()
     sampler.join()
-    times = [first]
+    times, cpu = [first], []
     for _ in range(repeats - 1):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         metafeatures.extract(X, y, random_state=0, max_rows=max_rows)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     tracemalloc.start()
     metafeatures.extract(X, y, random_state=0, max_rows=max_rows)
     traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    conn.send({
-        "first": first, "median": statistics.median(times), "times": times,
-        "rss_extra": peak[0] - base, "traced_peak": traced, "groups": dict(mf.times),
-        "subsample": None if mf.subsample is None else int(mf.subsample.size),
-    })
+    conn.send(
+        {
+            "first": first,
+            "median": statistics.median(times),
+            "times": times,
+            "cpu": statistics.median(cpu) if cpu else float("nan"),
+            "rss_extra": peak[0] - base,
+            "traced_peak": traced,
+            "groups": dict(mf.times),
+            "subsample": None if mf.subsample is None else int(mf.subsample.size),
+        }
+    )
 
 
 def run_synthetic(rows: int, cols: int, repeats: int, max_rows) -> dict:
@@ -186,39 +215,8 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     Console(width=160).print(table)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", type=int, default=None,
-                        help="only the N smallest corpus datasets (rows x columns)")
-    parser.add_argument("--only", default=None, help="comma-separated dataset names")
-    parser.add_argument("--skip-pymfe-over-rows", type=int, default=None,
-                        help="do not run pymfe on datasets with more rows")
-    parser.add_argument("--pymfe-cap", type=float, default=120.0,
-                        help="seconds pymfe may take per dataset (default 120)")
-    parser.add_argument("--pymfe-features", choices=["shared", "all"], default="shared")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of ours (median)")
-    parser.add_argument("--max-rows", type=int, default=None,
-                        help="extract()'s max_rows (default: the library default)")
-    parser.add_argument("--synthetic", default="100000x100",
-                        help="ROWSxCOLS of the synthetic table, or 'none'")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-
+def run_corpus(manifest: pd.DataFrame, args, features, max_rows) -> None:
     import metafeatures
-
-    max_rows = args.max_rows if args.max_rows is not None else metafeatures.DEFAULT_MAX_ROWS
-    manifest = pd.read_csv(SHARED / "manifest.csv")
-    if args.only:
-        manifest = manifest[manifest["name"].isin(args.only.split(","))]
-    if args.datasets:
-        size = manifest["n_rows"] * manifest["n_features"]
-        manifest = manifest.loc[size.sort_values(kind="stable").index[: args.datasets]]
-    features = shared_pymfe_features() if args.pymfe_features == "shared" else "all"
-    print(f"datasets: {len(manifest)} ({', '.join(manifest['name'])})")
-    print(f"ours: all groups, max_rows={max_rows}, median of {args.repeats}; pymfe: "
-          f"{args.pymfe_features} features of the same groups, 1 run, cap {args.pymfe_cap:.0f}s"
-          + (f", skipped above {args.skip_pymfe_over_rows} rows"
-             if args.skip_pymfe_over_rows else ""))
 
     X0, y0 = read_arff(SHARED / manifest.iloc[0]["file"], manifest.iloc[0]["target"])
     metafeatures.extract(X0, y0, random_state=0)  # warm-up: imports
@@ -246,40 +244,134 @@ def main(argv: list[str] | None = None) -> None:
             ratio, their_s = f">{args.pymfe_cap / ours:.0f}x", f">{args.pymfe_cap:.0f}"
         else:
             ratio, their_s = "-", "-"
-        rows.append([r.name, str(r.n_rows), str(r.n_features), str(r.n_classes),
-                     f"{ours:.3f}", their_s, ratio, note])
+        rows.append(
+            [
+                r.name,
+                str(r.n_rows),
+                str(r.n_features),
+                str(r.n_classes),
+                f"{ours:.3f}",
+                their_s,
+                ratio,
+                note,
+            ]
+        )
         print(f"  {r.name}: ours {ours:.3f}s, pymfe {their_s}s {note}", flush=True)
 
-    print_table("metafeatures.extract vs pymfe (seconds)",
-                ["dataset", "rows", "cols", "classes", "ours", "pymfe", "pymfe/ours", "note"],
-                rows)
+    print_table(
+        "metafeatures.extract vs pymfe (seconds)",
+        ["dataset", "rows", "cols", "classes", "ours", "pymfe", "pymfe/ours", "note"],
+        rows,
+    )
     if done_ours:
         total_ours, total_theirs = sum(done_ours), sum(done_theirs)
         geo = math.exp(statistics.mean(math.log(x) for x in ratios))
-        print(f"total over {len(done_ours)} datasets where pymfe finished: ours "
-              f"{total_ours:.2f}s, pymfe {total_theirs:.2f}s, ratio "
-              f"{total_theirs / total_ours:.1f}x (geometric mean of ratios {geo:.1f}x, "
-              f"min {min(ratios):.1f}x, max {max(ratios):.1f}x)")
+        print(
+            f"total over {len(done_ours)} datasets where pymfe finished: ours "
+            f"{total_ours:.2f}s, pymfe {total_theirs:.2f}s, ratio "
+            f"{total_theirs / total_ours:.1f}x (geometric mean of ratios {geo:.1f}x, "
+            f"min {min(ratios):.1f}x, max {max(ratios):.1f}x)"
+        )
     if capped_ours:
         t_o = sum(done_ours) + sum(capped_ours)
         t_t = sum(done_theirs) + sum(capped_theirs)
-        print(f"with {len(capped_ours)} capped dataset(s) counted at the cap: ours {t_o:.2f}s, "
-              f"pymfe >{t_t:.2f}s, ratio >{t_t / t_o:.1f}x (lower bound)")
+        print(
+            f"with {len(capped_ours)} capped dataset(s) counted at the cap: ours {t_o:.2f}s, "
+            f"pymfe >{t_t:.2f}s, ratio >{t_t / t_o:.1f}x (lower bound)"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--datasets",
+        type=int,
+        default=None,
+        help="only the N smallest corpus datasets (rows x columns)",
+    )
+    parser.add_argument("--only", default=None, help="comma-separated dataset names")
+    parser.add_argument(
+        "--skip-pymfe-over-rows",
+        type=int,
+        default=None,
+        help="do not run pymfe on datasets with more rows",
+    )
+    parser.add_argument(
+        "--pymfe-cap",
+        type=float,
+        default=120.0,
+        help="seconds pymfe may take per dataset (default 120)",
+    )
+    parser.add_argument("--pymfe-features", choices=["shared", "all"], default="shared")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of ours (median)")
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=None,
+        help="extract()'s max_rows (default: the library default)",
+    )
+    parser.add_argument(
+        "--synthetic", default="100000x100", help="ROWSxCOLS of the synthetic table, or 'none'"
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+    import metafeatures
+
+    max_rows = args.max_rows if args.max_rows is not None else metafeatures.DEFAULT_MAX_ROWS
+    manifest = pd.read_csv(SHARED / "manifest.csv")
+    if args.only:
+        manifest = manifest[manifest["name"].isin(args.only.split(","))]
+    if args.datasets is not None:
+        size = manifest["n_rows"] * manifest["n_features"]
+        manifest = manifest.loc[size.sort_values(kind="stable").index[: args.datasets]]
+    features = shared_pymfe_features() if args.pymfe_features == "shared" else "all"
+    print(f"datasets: {len(manifest)} ({', '.join(manifest['name'])})")
+    print(
+        f"ours: all groups, max_rows={max_rows}, median of {args.repeats}; pymfe: "
+        f"{args.pymfe_features} features of the same groups, 1 run, cap {args.pymfe_cap:.0f}s"
+        + (f", skipped above {args.skip_pymfe_over_rows} rows" if args.skip_pymfe_over_rows else "")
+    )
+
+    print(
+        "load average (1, 5, 15 min) at start: "
+        + " ".join(f"{v:.1f}" for v in os.getloadavg())
+        + f" on {os.cpu_count()} cores"
+    )
+    if len(manifest):
+        run_corpus(manifest, args, features, max_rows)
 
     if args.synthetic != "none":
         n, p = (int(v) for v in args.synthetic.lower().split("x"))
         res = run_synthetic(n, p, args.repeats, max_rows)
         print_table(
             f"all groups on a synthetic {n:,} x {p} table (5 classes, max_rows={max_rows})",
-            ["first call (s)", "median (s)", "runs (s)", "peak extra traced (MB)",
-             "peak extra RSS (MB)", "subsample"],
-            [[f"{res['first']:.2f}", f"{res['median']:.2f}",
-              " ".join(f"{t:.2f}" for t in res["times"]),
-              f"{res['traced_peak'] / 1e6:.0f}", f"{res['rss_extra'] / 1e6:.0f}",
-              str(res["subsample"])]],
+            [
+                "first call (s)",
+                "median (s)",
+                "runs (s)",
+                "median CPU (s)",
+                "peak extra traced (MB)",
+                "peak extra RSS (MB)",
+                "subsample",
+            ],
+            [
+                [
+                    f"{res['first']:.2f}",
+                    f"{res['median']:.2f}",
+                    " ".join(f"{t:.2f}" for t in res["times"]),
+                    f"{res['cpu']:.2f}",
+                    f"{res['traced_peak'] / 1e6:.0f}",
+                    f"{res['rss_extra'] / 1e6:.0f}",
+                    str(res["subsample"]),
+                ]
+            ],
         )
-        print("time per group (last run, s): "
-              + ", ".join(f"{k} {v:.2f}" for k, v in res["groups"].items()))
+        print(
+            "time per group (last run, s): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in res["groups"].items())
+        )
+    print("load average (1, 5, 15 min) at end: " + " ".join(f"{v:.1f}" for v in os.getloadavg()))
 
 
 if __name__ == "__main__":

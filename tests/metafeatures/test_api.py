@@ -15,12 +15,14 @@ from metafeatures import GROUPS, MetaFeatures, extract, list_features
 def _toy(n: int = 120, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 3, n)
-    X = pd.DataFrame({
-        "a": rng.normal(size=n) + y,
-        "b": rng.exponential(size=n),
-        "c": pd.Categorical(rng.choice(["u", "v", "w"], n)),
-        "d": rng.choice(["p", "q"], n).astype(object),
-    })
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=n) + y,
+            "b": rng.exponential(size=n),
+            "c": pd.Categorical(rng.choice(["u", "v", "w"], n)),
+            "d": rng.choice(["p", "q"], n).astype(object),
+        }
+    )
     return X, y
 
 
@@ -31,7 +33,11 @@ def _equal(a: pd.Series, b: pd.Series) -> bool:
 def test_all_is_sorted_and_complete():
     assert metafeatures.__all__ == sorted(metafeatures.__all__)
     assert set(metafeatures.__all__) == {
-        "DEFAULT_MAX_ROWS", "GROUPS", "MetaFeatures", "extract", "list_features",
+        "DEFAULT_MAX_ROWS",
+        "GROUPS",
+        "MetaFeatures",
+        "extract",
+        "list_features",
     }
     for name in metafeatures.__all__:
         assert hasattr(metafeatures, name)
@@ -40,7 +46,13 @@ def test_all_is_sorted_and_complete():
 def test_list_features_describes_every_extracted_feature():
     table = list_features()
     assert list(table.columns) == [
-        "name", "group", "description", "reference", "citation", "pymfe", "openml",
+        "name",
+        "group",
+        "description",
+        "reference",
+        "citation",
+        "pymfe",
+        "openml",
     ]
     assert table["name"].is_unique
     assert set(table["group"]) == set(GROUPS)
@@ -48,9 +60,7 @@ def test_list_features_describes_every_extracted_feature():
     X, y = _toy()
     mf = extract(X, y, random_state=0)
     assert list(mf) == list(table["name"])
-    assert list(list_features(["info-theory"])["name"]) == list(
-        extract(X, y, ["info-theory"])
-    )
+    assert list(list_features(["info-theory"])["name"]) == list(extract(X, y, ["info-theory"]))
 
 
 def test_result_is_a_read_only_mapping_with_times_and_groups():
@@ -117,19 +127,21 @@ def test_fixed_random_state_is_deterministic():
 def test_every_dtype_is_split_into_numeric_and_nominal():
     n = 40
     rng = np.random.default_rng(1)
-    X = pd.DataFrame({
-        "float": rng.normal(size=n),
-        "int": rng.integers(0, 9, n),
-        "nullable_int": pd.array([1, None] * 20, dtype="Int64"),
-        "nullable_float": pd.array([0.5, None, 1.5, 2.5] * 10, dtype="Float64"),
-        "object_numbers": np.array([1, 2.5] * 20, dtype=object),
-        "bool": np.array([True, False] * 20),
-        "boolean": pd.array([True, None, False, True] * 10, dtype="boolean"),
-        "string": pd.array(["x", "y", None, "z"] * 10, dtype="string"),
-        "object": np.array(["x", None] * 20, dtype=object),
-        "category": pd.Categorical(["a", "b", "c", "a"] * 10, categories=["a", "b", "c", "d"]),
-        "datetime": pd.date_range("2020-01-01", periods=n),
-    })
+    X = pd.DataFrame(
+        {
+            "float": rng.normal(size=n),
+            "int": rng.integers(0, 9, n),
+            "nullable_int": pd.array([1, None] * 20, dtype="Int64"),
+            "nullable_float": pd.array([0.5, None, 1.5, 2.5] * 10, dtype="Float64"),
+            "object_numbers": np.array([1, 2.5] * 20, dtype=object),
+            "bool": np.array([True, False] * 20),
+            "boolean": pd.array([True, None, False, True] * 10, dtype="boolean"),
+            "string": pd.array(["x", "y", None, "z"] * 10, dtype="string"),
+            "object": np.array(["x", None] * 20, dtype=object),
+            "category": pd.Categorical(["a", "b", "c", "a"] * 10, categories=["a", "b", "c", "d"]),
+            "datetime": pd.date_range("2020-01-01", periods=n),
+        }
+    )
     y = np.array(["yes", "no"] * 20)
     mf = extract(X, y, random_state=0)
     assert mf["NumberOfNumericFeatures"] == 6
@@ -170,12 +182,14 @@ def test_undefined_features_are_nan_never_errors():
     assert one_class["class_ent"] == 0.0
     assert math.isnan(one_class["one_nn.mean"]) and math.isnan(one_class["leaves"])
 
-    odd = pd.DataFrame({
-        "constant": np.ones(6),
-        "all_missing": np.full(6, np.nan),
-        "inf": [1.0, np.inf, 2.0, -np.inf, 3.0, 4.0],
-        "nominal_missing": pd.Categorical([None] * 6, categories=["a"]),
-    })
+    odd = pd.DataFrame(
+        {
+            "constant": np.ones(6),
+            "all_missing": np.full(6, np.nan),
+            "inf": [1.0, np.inf, 2.0, -np.inf, 3.0, 4.0],
+            "nominal_missing": pd.Categorical([None] * 6, categories=["a"]),
+        }
+    )
     mf = extract(odd, [0, 1, 0, 1, 0, 1], random_state=0)
     assert mf["NumberOfMissingValues"] == 6 + 2 + 6
     assert all(math.isnan(v) or math.isfinite(v) for v in mf.values())
@@ -212,22 +226,29 @@ def test_discretisation_follows_pymfe_rule():
     from metafeatures._columns import profile
 
     rng = np.random.default_rng(4)
+    n = 500
+    y = rng.integers(0, 3, n)
     columns = [
-        rng.normal(size=500),
-        rng.integers(0, 4, 500).astype(float),
-        np.round(rng.exponential(size=500), 1),
-        np.full(500, 2.0),
+        rng.normal(size=n) + y,
+        rng.integers(0, 4, n).astype(float),
+        np.round(rng.exponential(size=n), 1),
+        np.full(n, 2.0),
         np.concatenate([np.zeros(450), rng.normal(size=50)]),
-        np.where(rng.random(500) < 0.2, np.nan, rng.normal(size=500)),
+        np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
     ]
     for bins in (1, 4, 7):
-        codes = profile(np.vstack(columns), bins).codes
+        counts = profile(np.vstack(columns), bins, y, 3).bin_counts
         for j, col in enumerate(columns):
             present = col[~np.isnan(col)]
             edges = np.quantile(present, np.linspace(0, 1, bins + 1)[1:])
             edges = np.unique(edges[np.append(True, np.diff(edges) > 1e-8)])
-            expected = np.where(np.isnan(col), bins, np.digitize(col, edges, right=True))
-            np.testing.assert_array_equal(codes[j], expected)
+            code = np.where(np.isnan(col), bins + 1, np.digitize(col, edges, right=True))
+            expected = np.zeros((bins + 2, 3))
+            np.add.at(expected, (code, y), 1)
+            # Same bins up to empty slots (a merged edge leaves an empty slot here).
+            ours = counts[j][counts[j].sum(axis=1) > 0]
+            theirs = expected[expected.sum(axis=1) > 0]
+            np.testing.assert_array_equal(ours, theirs)
 
 
 def test_large_data_uses_a_stratified_subsample_for_costly_groups():

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ANNEAL, read_arff
+from mfdata import ANNEAL, read_arff
 
 from metafeatures import extract
 
@@ -37,11 +37,18 @@ def anneal():
 
 def test_counts(anneal):
     X, y, stored, mf = anneal
-    for name in ("NumberOfInstances", "NumberOfNumericFeatures", "NumberOfSymbolicFeatures",
-                 "NumberOfMissingValues", "NumberOfInstancesWithMissingValues",
-                 "MajorityClassSize", "MeanNominalAttDistinctValues",
-                 "StdvNominalAttDistinctValues", "MinNominalAttDistinctValues",
-                 "MaxNominalAttDistinctValues"):
+    for name in (
+        "NumberOfInstances",
+        "NumberOfNumericFeatures",
+        "NumberOfSymbolicFeatures",
+        "NumberOfMissingValues",
+        "NumberOfInstancesWithMissingValues",
+        "MajorityClassSize",
+        "MeanNominalAttDistinctValues",
+        "StdvNominalAttDistinctValues",
+        "MinNominalAttDistinctValues",
+        "MaxNominalAttDistinctValues",
+    ):
         assert mf[name] == pytest.approx(stored[name], rel=1e-12), name
     assert mf["NumberOfBinaryFeatures"] == stored["NumBinaryAtts"]
     # OpenML counts the target as a feature.

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import to_pymfe
+from mfdata import to_pymfe
 
 from metafeatures import extract, list_features
 
@@ -24,26 +24,36 @@ MIXED = ["tae", "lymph", "zoo"]  # nominal columns, no missing value
 # feature -> (rtol, atol) where a documented difference allows a small gap
 TOLERANCE = {
     # pymfe adds 1e-8 to every cell of each joint (attribute, class) table.
-    **{f"{b}.{s}": (1e-3, 1e-6) for b in ("joint_ent", "mut_inf", "class_conc")
-       for s in ("mean", "sd", "max")},
+    **{
+        f"{b}.{s}": (1e-3, 1e-6)
+        for b in ("joint_ent", "mut_inf", "class_conc")
+        for s in ("mean", "sd", "max")
+    },
     "eq_num_attr": (1e-3, 0.0),
     "ns_ratio": (1e-3, 0.0),
     # pymfe fits sklearn's iterative CCA; the exact canonical correlations differ slightly.
-    **{name: (1e-3, 1e-9) for name in ("can_cor.mean", "can_cor.sd", "w_lambda", "p_trace",
-                                        "lh_trace", "roy_root")},
+    **{
+        name: (1e-3, 1e-9)
+        for name in ("can_cor.mean", "can_cor.sd", "w_lambda", "p_trace", "lh_trace", "roy_root")
+    },
     # Distance ties between duplicated rows are broken differently (kd-tree vs argmin).
     "one_nn.mean": (0.0, 0.02),
     "one_nn.sd": (0.0, 0.02),
 }
 SKIP = {
     # pymfe draws the attribute with the global numpy RNG; ours comes from random_state.
-    "random_node.mean", "random_node.sd",
+    "random_node.mean",
+    "random_node.sd",
 }
 
 
 def _pymfe(X: pd.DataFrame, y: pd.Series, group: str, **fit_kwargs) -> dict[str, float]:
+    shared = list_features([group])["pymfe"].dropna()
     mfe = pymfe_mfe.MFE(
-        groups=[group], summary=["mean", "sd", "min", "max"], random_state=0,
+        groups=[group],
+        features=sorted({name.split(".")[0] for name in shared}),
+        summary=["mean", "sd", "min", "max"],
+        random_state=0,
         shuffle_cv_folds=True,
     )
     with warnings.catch_warnings():
