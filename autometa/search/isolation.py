@@ -31,11 +31,17 @@ def _init_worker(n_jobs: int) -> None:
         os.environ[var] = str(max(1, n_jobs))
 
 
-def _children_rss_mb() -> float:
+def _children_rss_mb(pids: Any = None) -> float:
+    """Resident memory of the given processes (default: all children of this one), in MB."""
     import psutil
 
     total = 0
-    for child in psutil.Process().children(recursive=True):
+    procs = (
+        psutil.Process().children(recursive=True)
+        if pids is None
+        else [psutil.Process(p) for p in pids if psutil.pid_exists(p)]
+    )
+    for child in procs:
         try:
             total += child.memory_info().rss
         except psutil.Error:
@@ -78,10 +84,6 @@ def _noop() -> None:
     import autometa.space  # noqa: F401
 
 
-def _forget(token: str) -> None:
-    _DATA.pop(token, None)
-
-
 class FoldRunner:
     """Runs folds in a reusable worker process with a time limit and a memory limit."""
 
@@ -93,16 +95,22 @@ class FoldRunner:
         self._n_jobs = n_jobs
         self._memory_limit_mb = memory_limit_mb
         self._sent = False
+        self._pool = None
 
     def _executor(self):
-        from joblib.externals.loky import get_reusable_executor
+        """This runner's own one-process pool (started on first use, after a stop again).
 
-        return get_reusable_executor(
-            max_workers=1,
-            timeout=60,
-            initializer=_init_worker,
-            initargs=(self._n_jobs,),
-        )
+        Owning the pool, rather than sharing loky's reusable one, means a stop kills exactly
+        this worker and never races with a pool being started elsewhere.
+        """
+        if self._pool is None:
+            from joblib.externals.loky.process_executor import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, initializer=_init_worker, initargs=(self._n_jobs,)
+            )
+            self._sent = False
+        return self._pool
 
     def run(
         self,
@@ -181,7 +189,8 @@ class FoldRunner:
             except FuturesTimeout:
                 pass
             if self._memory_limit_mb:
-                rss = _children_rss_mb()
+                workers = getattr(self._pool, "_processes", None)
+                rss = _children_rss_mb(list(workers) if workers else None)
                 if rss > self._memory_limit_mb:
                     self.stop()
                     raise TrialMemoryError(
@@ -190,18 +199,14 @@ class FoldRunner:
                     )
 
     def close(self) -> None:
-        """Drop the table from the worker (the idle worker exits by itself after a minute)."""
-        if self._sent:
-            try:
-                self._executor().submit(_forget, self._token).result(timeout=5)
-            except Exception:  # pragma: no cover - best effort
-                pass
-        self._sent = False
+        """Stop the worker: the search is over."""
+        self.stop()
 
     def stop(self) -> None:
-        """Kill the worker (it is started again for the next fold)."""
-        self._sent = False
-        try:
-            self._executor().shutdown(wait=False, kill_workers=True)
-        except Exception:  # pragma: no cover - best effort
-            pass
+        """Kill the worker (a new one starts with the next fold)."""
+        pool, self._pool, self._sent = self._pool, None, False
+        if pool is not None:
+            try:
+                pool.shutdown(wait=False, kill_workers=True)
+            except Exception:  # pragma: no cover - best effort
+                pass
