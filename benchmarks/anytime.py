@@ -36,8 +36,31 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-from _common import DATASETS, load, manifest  # noqa: E402
+
+
+def _source() -> Path:
+    """The autometa source to benchmark (``--src``, default this repository), put first on the
+    path; this folder is taken off it, or its ``metafeatures.py`` script would shadow the
+    ``metafeatures`` package (and autometa would fall back to its simple meta-features)."""
+    src = sys.argv[sys.argv.index("--src") + 1] if "--src" in sys.argv else str(ROOT)
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+    sys.path.insert(0, str(Path(src).resolve()))
+    return Path(src).resolve()
+
+
+def _import(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+SRC = _source()
+_common = _import("_common")
+DATASETS, load, manifest = _common.DATASETS, _common.load, _common.manifest
 
 RESULTS = HERE / "results"
 STORE = ROOT / "runs" / "corpus" / "store.sqlite"
@@ -157,9 +180,20 @@ def run_default(system: str, Xtr, ytr):
     return model.fit(Xtr, ytr), {}
 
 
+def _stop_idle_worker() -> None:
+    """Stop the reusable trial worker process a previous fit left idle, so every fit starts as
+    a user's first fit does (warm and cold start alike pay for starting it)."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
+
+
 def run_autometa(Xtr, ytr, budget: float, prior) -> tuple:
     from autometa import AutoMetaClassifier
 
+    _stop_idle_worker()
     t0, seen = time.monotonic(), []
     clf = AutoMetaClassifier(time_budget=budget, prior=prior, random_state=0, n_jobs=1,
                              callback=lambda r: seen.append((r.number, time.monotonic() - t0)))
@@ -167,7 +201,8 @@ def run_autometa(Xtr, ytr, budget: float, prior) -> tuple:
     lb = clf.leaderboard_.copy()
     lb["elapsed"] = lb["trial"].map(dict(seen))  # seconds since fit() started
     extra = {"n_trials": len(lb), "val_score": clf.best_score_, "curve": lb,
-             "info": f"best={clf.best_config_['family']}"}
+             "info": f"best={clf.best_config_['family']} " + " ".join(
+                 f"{k}={v:.1f}" for k, v in getattr(clf, "timings_", {}).items())}
     return clf, extra
 
 
@@ -263,7 +298,7 @@ def autogluon_skip_reason() -> str | None:
     if not BENCH_PY.exists():
         return f"{BENCH_PY} does not exist (create it and pip install autogluon.tabular there)"
     r = subprocess.run([str(BENCH_PY), "-c", "import autogluon.tabular, autometa"],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, cwd=SRC)
     return None if r.returncode == 0 else f"import failed in .venv-bench: {r.stderr[-300:]}"
 
 
@@ -326,7 +361,8 @@ def worker(args) -> None:
                     raise RuntimeError(f"AutoGluon skipped: {reason}")
                 spec = {"dataset": args.dataset, "classes": list(le.classes_), "budget": budget,
                         "train": tr.tolist(), "test": te.tolist()}
-                r = subprocess.run([str(BENCH_PY), __file__, "--ag-cell", json.dumps(spec)],
+                r = subprocess.run([str(BENCH_PY), __file__, "--ag-cell", json.dumps(spec),
+                                    "--src", str(SRC)],
                                    capture_output=True, text=True, cwd=ROOT,
                                    timeout=4 * budget + 300)
                 lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
@@ -381,6 +417,7 @@ def snapshot_store(refresh: bool) -> Path:
     dst.close()
     src.close()
     os.replace(snap.with_suffix(".tmp"), snap)
+    snap.with_suffix(".id").write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
     return snap
 
 
@@ -388,7 +425,8 @@ def build_priors(names: list[str], snap: Path, method: str) -> pd.DataFrame:
     """Leave-one-dataset-out priors, cached under runs/lodo-priors/<dataset>/."""
     from autometa.prior import fit_prior
 
-    stamp = f"{snap.stat().st_mtime_ns} {method}"
+    ident = snap.with_suffix(".id")
+    stamp = f"{ident.read_text() if ident.exists() else 'unknown'} {method}"
     rows = []
     for name in names:
         out = LODO / name
@@ -407,6 +445,15 @@ def build_priors(names: list[str], snap: Path, method: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _git_describe(src: Path) -> str:
+    stamp = src / "SOURCE"
+    if stamp.exists():
+        return stamp.read_text().strip()
+    r = subprocess.run(["git", "-C", str(src), "describe", "--always", "--dirty"],
+                       capture_output=True, text=True)
+    return f"git {r.stdout.strip()}" if r.returncode == 0 else "unknown version"
+
+
 def run(args) -> None:
     out = Path(args.out)
     names = args.datasets or select_datasets(args.n_datasets, args.pool)
@@ -417,6 +464,11 @@ def run(args) -> None:
           f"seed 0); budgets {[float(b) for b in args.budgets]} s; systems {args.systems}")
     print("threads: every system runs with 1 thread (n_jobs=1, OMP_NUM_THREADS=1): the machine "
           "has 2 cores shared with other jobs, so absolute times are noisy.")
+    import autometa
+    from autometa.prior.features import extractor_name
+
+    print(f"autometa source: {Path(autometa.__file__).parent.parent} "
+          f"(--src; {_git_describe(SRC)}); meta-feature extractor {extractor_name()}")
     reason = autogluon_skip_reason() if "autogluon" in args.systems else None
     if reason:
         print(f"AutoGluon will be skipped: {reason}")
@@ -440,7 +492,7 @@ def run(args) -> None:
         done = set(zip(old.dataset, old.fold, old.system, old.budget.astype(float), strict=True))
     out.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+           "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(SRC)}
     for name in names:
         cells = [{"fold": f, "system": s, "budget": float(b)}
                  for f in range(args.folds) for b in args.budgets for s in args.systems
@@ -454,9 +506,9 @@ def run(args) -> None:
             json.dump(cells, fh)
         limit = sum(3 * c["budget"] + 60 for c in cells) + 120
         cmd = [sys.executable, __file__, "--worker", "--dataset", name, "--cells", fh.name,
-               "--folds", str(args.folds), "--out", str(out)]
-        try:
-            subprocess.run(cmd, cwd=ROOT, env=env, timeout=limit)
+               "--folds", str(args.folds), "--out", str(out), "--src", str(SRC)]
+        try:  # cwd: worker processes autometa starts (python -m ...) import the same source
+            subprocess.run(cmd, cwd=SRC, env=env, timeout=limit)
         except subprocess.TimeoutExpired:
             print(f"{name}: worker passed its {limit:.0f} s limit and was stopped", flush=True)
         have = set(zip(*[pd.read_csv(out)[c] for c in ["dataset", "fold", "system", "budget"]],
@@ -466,9 +518,7 @@ def run(args) -> None:
                        "error": "worker died or timed out", "finished": time.strftime("%F %T")}
                       for c in lost])
         os.unlink(fh.name)
-    from anytime_report import report  # noqa: PLC0415
-
-    report(out, args.write_docs, args.tie)
+    _import("anytime_report").report(out, args.write_docs, args.tie)
 
 
 def main() -> None:
@@ -483,6 +533,8 @@ def main() -> None:
     ap.add_argument("--prior-method", default="knn", choices=["knn", "auto"])
     ap.add_argument("--refresh-snapshot", action="store_true")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--src", default=str(ROOT),
+                    help="autometa source tree to benchmark (e.g. an exported commit)")
     ap.add_argument("--out", default=str(RESULTS / "anytime.csv"))
     ap.add_argument("--tie", type=float, default=0.001, help="ROC AUC difference counted a tie")
     ap.add_argument("--report-only", action="store_true")
@@ -497,9 +549,7 @@ def main() -> None:
     elif args.worker:
         worker(args)
     elif args.report_only:
-        from anytime_report import report
-
-        report(Path(args.out), args.write_docs, args.tie)
+        _import("anytime_report").report(Path(args.out), args.write_docs, args.tie)
     else:
         run(args)
 

@@ -7,6 +7,12 @@ for validation) are reported separately from the held-out ones.
 
     python benchmarks/fewshot.py                       # full run, writes docs/fewshot.md
     python benchmarks/fewshot.py --repeats 2 --max-datasets 8 --no-write   # quick run
+
+With ``--methods maml,fomaml,...`` the meta-learning methods of
+:mod:`autometa.fewshot.methods` join as systems ``fewshot-<method>`` (weights from
+``--method-weights``), and a comparison table with fit and predict times is printed and
+written to the "Meta-learning methods" block of docs/fewshot.md (the main block is then
+left alone).
 """
 
 from __future__ import annotations
@@ -160,12 +166,19 @@ def run_task(X, y, size, repeats, systems, max_test, automl_repeats):
                 continue
             model, Xs = make(X, r)
             t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model.fit(Xs.iloc[tr], y[tr])
-                auc, acc = score(model, Xs.iloc[te], y[te], classes_all)
+            fit_s = float("nan")
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.fit(Xs.iloc[tr], y[tr])
+                    fit_s = time.perf_counter() - t0
+                    auc, acc = score(model, Xs.iloc[te], y[te], classes_all)
+            except Exception as exc:  # noqa: BLE001 - a failure is a result too
+                print(f"  {sys_name} failed: {exc.__class__.__name__}: {exc}", flush=True)
+                auc = acc = float("nan")
+            seconds = time.perf_counter() - t0
             rows.append({"system": sys_name, "repeat": r, "auc": auc, "acc": acc,
-                         "seconds": time.perf_counter() - t0})
+                         "seconds": seconds, "fit_s": fit_s, "predict_s": seconds - fit_s})
     return rows
 
 
@@ -178,21 +191,27 @@ def time_predict(n_query=1000, n_support=128, n_features=10, repeats=7, weights=
     clf.fit(X[:n_support], y[:n_support])
     fit_s = time.perf_counter() - t0
     clf.predict_proba(X[n_support:])  # warm-up
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         clf.predict_proba(X[n_support:])
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return {"load": load, "fit_s": fit_s, "median_s": float(np.median(times)),
-            "min_s": float(np.min(times)),
+            "min_s": float(np.min(times)), "cpu_s": float(np.median(cpu)),
             "n_estimators": clf.n_estimators, "n_features": n_features}
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
     """Per system: mean AUC/accuracy over tasks and mean rank (ranks per task on mean AUC)."""
     per_task = df.groupby(["task", "system"])[["auc", "acc", "seconds"]].mean().reset_index()
-    full = per_task.pivot(index="task", columns="system", values="auc").dropna()
+    full = per_task.pivot(index="task", columns="system", values="auc")
+    failed = full.isna().any(axis=1)
+    if failed.any():
+        print(f"{int(failed.sum())} task(s) left out of the ranks (a system failed): "
+              + ", ".join(full.index[failed]))
+    full = full[~failed]
     ranks = full.rank(axis=1, ascending=False).mean()
     wins = {s: int((full.rank(axis=1, ascending=False)[s] == 1).sum()) for s in full.columns}
     agg = per_task[per_task.task.isin(full.index)].groupby("system").agg(
@@ -222,26 +241,102 @@ def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict) 
     lines += [f"predict_proba, {timing['n_query']} query rows x {timing['n_support']} support "
               f"rows x {timing['n_features']} features, n_estimators={timing['n_estimators']}, "
               f"1 thread: median {timing['median_s'] * 1000:.0f} ms (min "
-              f"{timing['min_s'] * 1000:.0f} ms) over 7 calls; "
+              f"{timing['min_s'] * 1000:.0f} ms) over 7 calls, median CPU time "
+              f"{timing['cpu_s'] * 1000:.0f} ms; "
               f"fit {timing['fit_s'] * 1000:.0f} ms; load average {timing['load']}.",
               ""]
     lines += [f"Note: {n}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
+def method_systems(names: list, template: str | None, notes: list) -> dict:
+    """Systems ``fewshot-<method>`` for the meta-learning methods (weights from template)."""
+    from autometa.fewshot.methods import METHODS, default_weights
+
+    out = {}
+    for m in names:
+        if m not in METHODS:
+            raise SystemExit(f"unknown method {m!r}; expected some of {sorted(METHODS)}")
+        if template:
+            path = template.format(method=m)
+        elif default_weights(m).is_file():
+            path = None
+        else:
+            path = str(ROOT / "runs" / f"fewshot-{m}" / "best.pt")
+        _, wmeta = _method_meta(m, path)
+        notes.append(f"fewshot-{m}: {wmeta.get('steps')} meta-training steps, "
+                     f"{wmeta.get('elapsed_s', 0) / 60:.1f} min on one CPU thread, weights "
+                     f"{'shipped' if path is None else path}.")
+
+        def make(X, seed, m=m, path=path):
+            return FewShotClassifier(method=m, weights=path, random_state=seed), X
+
+        out[f"fewshot-{m}"] = make
+    return out
+
+
+def _method_meta(method: str, path):
+    from autometa.fewshot.methods import load_method
+
+    learner = load_method(method, path)
+    return learner, learner.metadata
+
+
+def methods_markdown(frames: dict, command: str, meta: dict, notes: list) -> str:
+    """Table of every system: mean ROC AUC, mean rank, first places, fit and predict s."""
+    lines = [f"Command: `{command}`", "",
+             f"In-context model (`fewshot`): {meta.get('steps')} meta-training steps "
+             f"({meta.get('elapsed_s', 0) / 60:.0f} min on one CPU thread).", ""]
+    lines += [f"- {n}" for n in notes] + [""]
+    for title, df in frames.items():
+        agg = summarise(df)
+        times = df.groupby("system")[["fit_s", "predict_s"]].median()
+        lines += [f"#### {title}", "",
+                  "| system | mean ROC AUC | mean accuracy | mean rank | first places | "
+                  "fit s (median) | predict s (median) |", "|---|---|---|---|---|---|---|"]
+        for s, r in agg.iterrows():
+            lines.append(f"| {s} | {r.auc:.4f} | {r.acc:.4f} | {r['rank']:.2f} | "
+                         f"{int(r.first_places)} / {int(r.tasks)} | "
+                         f"{times.loc[s, 'fit_s']:.3f} | {times.loc[s, 'predict_s']:.3f} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_block(doc: Path, marker: str, block: str) -> None:
+    """Replace the text between ``<!-- marker:start -->`` and ``<!-- marker:end -->``."""
+    text = doc.read_text()
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    if start not in text:
+        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
+    text = re.sub(re.escape(start) + ".*" + re.escape(end),
+                  lambda _: f"{start}\n{block}{end}", text, flags=re.S)
+    doc.write_text(text)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "datasets"))
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--seen-repeats", type=int, default=None,
+                    help="repeats for the datasets seen in meta-training (default: --repeats)")
     ap.add_argument("--max-datasets", type=int, default=None, help="per group (quick runs)")
+    ap.add_argument("--datasets", default=None, help="comma-separated names (default: all)")
     ap.add_argument("--max-test", type=int, default=1000, help="cap on scored rows")
     ap.add_argument("--no-automl", action="store_true")
-    ap.add_argument("--automl-repeats", type=int, default=2)
+    ap.add_argument("--automl-repeats", type=int, default=1)
+    ap.add_argument("--automl-on-seen", action="store_true",
+                    help="also run autometa on the datasets seen in meta-training")
     ap.add_argument("--time-budget", type=float, default=10.0)
     ap.add_argument("--skip-seen", action="store_true", help="skip meta-training datasets")
     ap.add_argument("--weights", default=None, help="weights to benchmark (default: shipped)")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/fewshot.md")
     ap.add_argument("--doc", default=str(ROOT / "docs" / "fewshot.md"))
+    ap.add_argument("--methods", default=None,
+                    help="comma-separated meta-learning methods to compare (e.g. "
+                         "maml,fomaml,reptile,protonet,relation,siamese)")
+    ap.add_argument("--method-weights", default=None,
+                    help="weights of the methods, a path template with {method} (default: "
+                         "the shipped weights, else runs/fewshot-{method}/best.pt)")
     args = ap.parse_args(argv)
     command = "python benchmarks/fewshot.py " + " ".join(sys.argv[1:] if argv is None else argv)
 
@@ -249,26 +344,38 @@ def main(argv=None) -> int:
     seen = set(meta["data"].get("corpus_train", [])) | set(meta["data"].get("corpus_validation",
                                                                             []))
     manifest = pd.read_csv(Path(args.corpus) / "manifest.csv")
+    if args.datasets:
+        manifest = manifest[manifest.name.isin(args.datasets.split(","))]
     notes = []
     reason = None if args.no_automl else automl_available(args.time_budget)
     if reason:
         notes.append(f"the full autometa search was skipped: {reason}.")
         print("NOTE:", notes[-1])
     systems = make_systems(not args.no_automl and reason is None, args.time_budget, args.weights)
+    method_notes: list = []
+    if args.methods:
+        systems.update(method_systems(args.methods.split(","), args.method_weights,
+                                      method_notes))
     if not args.no_automl and reason is None:
-        notes.append(f"autometa ran on the first {args.automl_repeats} repeats only.")
+        notes.append(f"autometa ran on the first {args.automl_repeats} repeat(s) only"
+                     + ("." if args.automl_on_seen else ", on the held-out datasets only."))
+    if args.seen_repeats is not None and not args.skip_seen:
+        notes.append(f"datasets seen in meta-training: {args.seen_repeats} repeats "
+                     f"(held-out: {args.repeats}).")
     groups = {"held-out datasets (never seen in meta-training)":
               manifest[~manifest.name.isin(seen)]}
     if not args.skip_seen:
         groups["datasets used in meta-training or validation (optimistic for fewshot)"] = (
             manifest[manifest.name.isin(seen)])
-    tables = {}
-    for title, sub in groups.items():
+    tables, frames = {}, {}
+    for gi, (title, sub) in enumerate(groups.items()):
+        group_systems = systems if gi == 0 or args.automl_on_seen else {
+            k: v for k, v in systems.items() if not k.startswith("autometa")}
         if args.max_datasets:
             sub = sub.sort_values("n_rows").iloc[:: max(1, len(sub) // args.max_datasets)]
             sub = sub.iloc[: args.max_datasets]
         results = []
-        print(f"\n== {title}: {len(sub)} datasets")
+        print(f"\n== {title}: {len(sub)} datasets", flush=True)
         for row in sub.itertuples():
             X, y_raw = load_dataset(Path(args.corpus) / row.file, row.target)
             y = pd.Categorical(y_raw.astype(str)).codes.astype(np.int64)
@@ -276,7 +383,8 @@ def main(argv=None) -> int:
                 if size != "all" and len(y) - int(size) < 10:
                     continue
                 t0 = time.perf_counter()
-                rows = run_task(X, y, size, args.repeats, systems, args.max_test,
+                reps = args.repeats if gi == 0 or args.seen_repeats is None else args.seen_repeats
+                rows = run_task(X, y, size, reps, group_systems, args.max_test,
                                 args.automl_repeats)
                 for r in rows:
                     r.update(task=f"{name}@{size}", size=str(size))
@@ -288,14 +396,25 @@ def main(argv=None) -> int:
         df = pd.DataFrame(results)
         agg = summarise(df)
         by_size = df.groupby(["size", "system"]).auc.mean().unstack()
+        order = sorted(by_size.index, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0))
+        by_size = by_size.loc[order]
         tables[title] = (agg, by_size)
+        frames[title] = df
         print(f"\n{title}\n{agg.round(4).to_string()}\n\nmean ROC AUC by size\n"
               f"{by_size.round(4).to_string()}")
     timing = time_predict(weights=args.weights)
     timing.update(n_query=1000, n_support=128)
     print(f"\npredict_proba 1000 x 128: median {timing['median_s'] * 1000:.1f} ms, "
-          f"min {timing['min_s'] * 1000:.1f} ms (n_estimators={timing['n_estimators']}); "
+          f"min {timing['min_s'] * 1000:.1f} ms, CPU time {timing['cpu_s'] * 1000:.1f} ms "
+          f"(n_estimators={timing['n_estimators']}); "
           f"fit {timing['fit_s'] * 1000:.1f} ms")
+    if args.methods:
+        block = methods_markdown(frames, command, meta, method_notes)
+        print("\n" + block)
+        if not args.no_write:
+            write_block(Path(args.doc), "methods-benchmark", block)
+            print(f"wrote {args.doc}")
+        return 0
     if not args.no_write:
         doc = Path(args.doc)
         empty = "<!-- benchmark:start -->\n<!-- benchmark:end -->\n"

@@ -1,4 +1,8 @@
-"""FewShotClassifier: a meta-trained in-context transformer for tiny tables."""
+"""FewShotClassifier: a meta-trained few-shot learner for tiny tables.
+
+The default is an in-context transformer; ``method=`` selects one of the classic
+meta-learning algorithms of :mod:`autometa.fewshot.methods` instead.
+"""
 
 from __future__ import annotations
 
@@ -69,6 +73,13 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         to 256 context rows.
     batch_size : int, default=2048
         Query rows per forward pass.
+    method : str, default="icl"
+        ``"icl"``: the in-context transformer. ``"maml"``, ``"fomaml"``, ``"reptile"``
+        (adapt the network by gradient steps on the training rows at fit time),
+        ``"protonet"``, ``"relation"``, ``"siamese"`` (compare embeddings of the new rows
+        with those of the training rows); see docs/fewshot.md. Methods whose weights do
+        not ship with the package need ``weights=``; fit raises
+        :class:`~autometa.fewshot.FewShotWeightsError` naming the training command.
 
     Attributes
     ----------
@@ -96,6 +107,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         n_jobs=1,
         max_support=512,
         batch_size=2048,
+        method="icl",
     ) -> None:
         self.device = device
         self.n_estimators = n_estimators
@@ -104,6 +116,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.max_support = max_support
         self.batch_size = batch_size
+        self.method = method
 
     # --- validation -----------------------------------------------------------------
     def _check_params(self) -> None:
@@ -118,6 +131,13 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         positive_int("n_estimators", 1)
         positive_int("max_support", 2)
         positive_int("batch_size", 1)
+        from autometa.fewshot.methods import METHOD_NAMES
+
+        if not isinstance(self.method, str) or self.method not in METHOD_NAMES:
+            raise ValueError(
+                f"The 'method' parameter of FewShotClassifier must be one of "
+                f"{', '.join(map(repr, METHOD_NAMES))}. Got {self.method!r} instead."
+            )
         if not (
             self.n_jobs is None
             or self.n_jobs == -1
@@ -229,11 +249,19 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             is_cat, n_levels = np.zeros(x.shape[1], bool), np.zeros(x.shape[1], np.int64)
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
-        from autometa.fewshot.weights import load_weights
+        if self.method != "icl":
+            from autometa.fewshot.methods import load_method
 
-        self._state, self.metadata_, self._arch = load_weights(self.weights)
-        self._model = None
-        self._get_model(_resolve_device(self.device))
+            self._learner = load_method(self.method, self.weights, _resolve_device(self.device))
+            self.metadata_, self._arch = self._learner.metadata, self._learner.encoder_config
+            self._state = self._model = None
+        else:
+            from autometa.fewshot.weights import load_weights
+
+            self._state, self.metadata_, self._arch = load_weights(self.weights)
+            self._model = None
+            self._learner = None
+            self._get_model(_resolve_device(self.device))
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         rng = np.random.default_rng(seed)
         self.support_x_, self.support_y_ = x, y_enc.astype(np.int64)
@@ -255,8 +283,32 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             code = rng.permutation(np.arange(k) % g)  # class -> network label (0..g-1)
             rows = self._subsample(y_enc, rng)
             members.append({"plan": plan, "code": code, "rows": rows})
+        if self.method != "icl":
+            with _torch_threads(self._n_threads()):
+                for m in members:
+                    m["support"] = self._fit_support(m, x, y_enc, g)
         self.members_ = members
         return self
+
+    def _encode_member(self, m: dict, xs: np.ndarray, xq: np.ndarray):
+        f = self._arch.max_features
+        vs, ms, vq, mq = encode_features(xs, xq, m["plan"], self.n_levels_)
+        return (*pad_features(vs, ms, f), *pad_features(vq, mq, f))
+
+    def _fit_support(self, m: dict, x: np.ndarray, y: np.ndarray, g: int):
+        """A meta-learning method adapts to (or summarises) one member's support rows."""
+        xs = x[m["rows"]]
+        ps, pms, _, _ = self._encode_member(m, xs, xs[:0])
+        return self._learner.fit_support(ps, pms, m["code"][y[m["rows"]]], g)
+
+    def _member_logp(self, xq: np.ndarray) -> list:
+        """Log-probabilities (n, g) of every member of a meta-learning method."""
+        out = []
+        for m in self.members_:
+            _, _, pq, pmq = self._encode_member(m, self.support_x_[m["rows"]], xq)
+            logp = self._learner.predict_query(m["support"], pq, pmq)
+            out.append(np.maximum(logp, -50.0))
+        return out
 
     def _subsample(self, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n = len(y)
@@ -304,6 +356,15 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         device = _resolve_device(self.device)
         g = min(k, self._arch.max_classes)
         f = self._arch.max_features
+        if self.method != "icl":
+            scores = np.zeros((xq.shape[0], k))
+            with _torch_threads(self._n_threads()):
+                for start in range(0, xq.shape[0], self.batch_size):
+                    chunk = xq[start : start + self.batch_size]
+                    for m, lp in zip(self.members_, self._member_logp(chunk), strict=True):
+                        part = lp[:, m["code"]]
+                        scores[start : start + len(chunk)] += np.exp(part) if k <= g else part
+            return self._combine(scores, k, g)
         with _torch_threads(self._n_threads()), torch.inference_mode():
             model = self._get_model(device)
             scores = np.zeros((xq.shape[0], k))
@@ -335,6 +396,9 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
                             scores[start : start + len(chunk)] += np.exp(lp[:, m["code"]])
                         else:
                             scores[start : start + len(chunk)] += lp[:, m["code"]]
+        return self._combine(scores, k, g)
+
+    def _combine(self, scores: np.ndarray, k: int, g: int) -> np.ndarray:
         if k <= g:
             proba = scores / len(self.members_)
         else:

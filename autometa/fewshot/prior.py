@@ -38,7 +38,7 @@ def _to_classes(score: np.ndarray, rng: np.random.Generator, n_classes: int) -> 
     cuts = np.sort(rng.uniform(0.05, 0.95, size=n_classes - 1))
     if rng.random() < 0.5:  # balanced-ish
         cuts = np.linspace(0, 1, n_classes + 1)[1:-1] + rng.normal(scale=0.03, size=n_classes - 1)
-    return np.searchsorted(np.quantile(score, np.sort(cuts)), score)
+    return np.searchsorted(np.quantile(score, np.clip(np.sort(cuts), 0.01, 0.99)), score)
 
 
 def _labels_from_outputs(out: np.ndarray, rng: np.random.Generator, n_classes: int) -> np.ndarray:

@@ -1,11 +1,13 @@
 """Episodic meta-training with checkpoints.
 
-``python -m autometa.fewshot.train --out DIR --minutes M [--resume] [--export-to PATH]``
+``python -m autometa.fewshot.train --out DIR --minutes M [--method M] [--resume]
+[--export-to PATH]``
 
 :func:`meta_train` is generic: any *method* with ``train_step(batch) -> dict``,
 ``evaluate(batches) -> dict`` (with a ``"loss"``), ``state_dict()``, ``load_state_dict()``
 and ``export() -> (tensors, metadata)`` can be trained on a :class:`TaskSampler`
-(in-context learning here; MAML, Reptile or prototypical networks fit the same slots).
+(in-context learning here; the methods of :mod:`autometa.fewshot.methods`, from MAML to
+siamese networks, fill the same slots and are chosen with ``--method``).
 """
 
 from __future__ import annotations
@@ -215,7 +217,12 @@ def meta_train(
         return summary
 
     while time.monotonic() < deadline and (max_steps is None or method.step < max_steps):
-        running.append(method.train_step(sampler.sample_batch(rng)))
+        try:
+            batch = sampler.sample_batch(rng)
+        except Exception:  # a task-generator bug must not end a long run; it is logged
+            logger.exception("sampling a batch failed; drawing another one")
+            continue
+        running.append(method.train_step(batch))
         if time.monotonic() - last_ckpt >= checkpoint_every:
             summary = checkpoint()
             last_ckpt = time.monotonic()
@@ -243,6 +250,21 @@ def make_validation(sampler: TaskSampler, corpus_val: list, seed: int = 12345) -
     return out
 
 
+def _method_names() -> list:
+    from autometa.fewshot.methods import METHOD_NAMES
+
+    return list(METHOD_NAMES)
+
+
+def _make_method(args):
+    if args.method == "icl":
+        return InContextMethod(ArchConfig(), lr=5e-4 if args.lr is None else args.lr)
+    from autometa.fewshot.methods import METHODS
+
+    params = json.loads(args.method_config)
+    return METHODS[args.method](seed=args.seed, lr=args.lr, **params)
+
+
 def main(argv: list | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m autometa.fewshot.train", description=__doc__.splitlines()[0]
@@ -266,7 +288,23 @@ def main(argv: list | None = None) -> int:
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads")
-    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="meta learning rate (default: 5e-4 for icl, the method's own otherwise)",
+    )
+    p.add_argument(
+        "--method",
+        default="icl",
+        choices=_method_names(),
+        help="icl (in-context transformer) or a meta-learning method",
+    )
+    p.add_argument(
+        "--method-config",
+        default="{}",
+        help='JSON hyperparameters of the method, e.g. \'{"loss": "triplet"}\'',
+    )
     args = p.parse_args(argv)
 
     import torch
@@ -276,7 +314,8 @@ def main(argv: list | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    arch = ArchConfig()
+    method = _make_method(args)
+    arch = method.arch if args.method == "icl" else method.encoder_config
     train_sets, val_sets, heldout = [], [], []
     if args.corpus:
         train_sets = load_corpus(args.corpus, "train")
@@ -288,10 +327,22 @@ def main(argv: list | None = None) -> int:
     sources = [(SyntheticSource(arch.max_features, arch.max_classes), 1.0 - args.corpus_weight)]
     if train_sets and args.corpus_weight > 0:
         sources.append((CorpusSource(train_sets, arch.max_classes), args.corpus_weight))
-    sampler = TaskSampler(sources, max_features=arch.max_features, max_classes=arch.max_classes)
+    tokens = {} if args.method == "icl" else {"tokens_per_batch": method.tokens_per_batch}
+    sampler = TaskSampler(
+        sources, max_features=arch.max_features, max_classes=arch.max_classes, **tokens
+    )
     validation = make_validation(sampler, val_sets)
-    method = InContextMethod(arch, lr=args.lr)
     out = Path(args.out)
+    export_to = args.export_to
+    if export_to and args.method != "icl":
+        target = Path(export_to)
+        if target.is_dir() or not target.suffix:  # never the in-context model's file name
+            export_to = str(target / f"{args.method}.pt")
+        if Path(export_to).stem != args.method:
+            p.error(
+                f"--export-to for --method {args.method} must be a folder or a file named "
+                f"{args.method}.pt; got {args.export_to}."
+            )
     command = (
         "python -m autometa.fewshot.train "
         + " ".join(shlex.quote(a) for a in sys.argv[1:] if argv is None)
@@ -321,8 +372,8 @@ def main(argv: list | None = None) -> int:
             created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
         save_weights(tensors, meta, out / "best.pt")
-        if args.export_to:
-            save_weights(tensors, meta, args.export_to)
+        if export_to:
+            save_weights(tensors, meta, export_to)
 
     summary = meta_train(
         method,

@@ -22,10 +22,10 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _paths(path: str | Path | None) -> tuple[Path, Path]:
-    p = Path(DEFAULT_WEIGHTS if path is None else path)
+def _paths(path: str | Path | None, default: Path = DEFAULT_WEIGHTS) -> tuple[Path, Path]:
+    p = Path(default if path is None else path)
     if p.is_dir() or not p.suffix:
-        p = p / DEFAULT_WEIGHTS.name
+        p = p / default.name
     if p.suffix == ".json":
         p = p.with_suffix(".pt")
     return p, p.with_suffix(".json")
@@ -72,13 +72,46 @@ def load_weights(path: str | Path | None = None) -> tuple[dict, dict, ArchConfig
         When a file is missing, truncated or corrupted, of another schema version, or
         when tensor names/shapes do not match the architecture.
     """
+    state, meta = read_weight_files(path)
+    pt, js = _paths(path)
+    method = meta.get("method", "in-context")
+    if method != "in-context":
+        raise FewShotWeightsError(
+            f"The weights at {pt} are for the few-shot method {method!r}; pass them to "
+            f"FewShotClassifier(method={method!r}, weights=...)."
+        )
+    try:
+        arch = ArchConfig(**{k: int(meta["arch"][k]) for k in ARCH_KEYS})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FewShotWeightsError(f"The weights metadata {js} has no valid 'arch': {exc}") from exc
+    check_state_dict(state, arch, source=str(pt))
+    return {k: v.float() for k, v in state.items()}, meta, arch
+
+
+def read_weight_files(
+    path: str | Path | None = None,
+    *,
+    default: Path = DEFAULT_WEIGHTS,
+    missing_hint: str = "Pass weights=<path> or train them with "
+    "`python -m autometa.fewshot.train`.",
+) -> tuple[dict, dict]:
+    """Read a tensor file and its metadata, checking what every few-shot method shares.
+
+    Checks that both files exist, the metadata is a JSON object of schema version
+    :data:`WEIGHTS_SCHEMA_VERSION`, the SHA-256 matches and the file holds a dict of
+    tensors. Architecture checks are left to the caller.
+
+    Returns
+    -------
+    state_dict : dict of str to Tensor
+    metadata : dict
+    """
     import torch
 
-    pt, js = _paths(path)
+    pt, js = _paths(path, default)
     if not pt.is_file() or not js.is_file():
         raise FewShotWeightsError(
-            f"No few-shot weights at {pt} (expected {pt.name} and {js.name}). Pass "
-            "weights=<path> or train them with `python -m autometa.fewshot.train`."
+            f"No few-shot weights at {pt} (expected {pt.name} and {js.name}). {missing_hint}"
         )
     try:
         meta = json.loads(js.read_text())
@@ -92,10 +125,6 @@ def load_weights(path: str | Path | None = None) -> tuple[dict, dict, ArchConfig
             f"The weights at {pt} have schema version {version!r}; this version of autometa "
             f"reads schema version {WEIGHTS_SCHEMA_VERSION}."
         )
-    try:
-        arch = ArchConfig(**{k: int(meta["arch"][k]) for k in ARCH_KEYS})
-    except (KeyError, TypeError, ValueError) as exc:
-        raise FewShotWeightsError(f"The weights metadata {js} has no valid 'arch': {exc}") from exc
     if meta.get("sha256") != _sha256(pt):
         raise FewShotWeightsError(
             f"The weights file {pt} is corrupted or truncated (its SHA-256 does not match "
@@ -109,8 +138,7 @@ def load_weights(path: str | Path | None = None) -> tuple[dict, dict, ArchConfig
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
         raise FewShotWeightsError(f"The weights file {pt} must hold a dict of tensors.")
-    check_state_dict(state, arch, source=str(pt))
-    return {k: v.float() for k, v in state.items()}, meta, arch
+    return state, meta
 
 
 def check_state_dict(state: dict, arch: ArchConfig, source: str = "state_dict") -> None:

@@ -114,7 +114,7 @@ def screening_rows(
     train = splits[0][0]
     if len(train) < min_rows:
         return None
-    size = min(max(1_000, int(share * len(train))), len(train) // 2)
+    size = min(max(1_000, int(share * len(train))), 10_000, len(train) // 2)
     splitter = StratifiedShuffleSplit(1, train_size=size, random_state=random_state)
     groups = _group_rare(y[train], np.bincount(y[train]), 2)
     part, _ = next(splitter.split(np.zeros(len(train)), groups))

@@ -25,7 +25,7 @@ def test_all_is_sorted_and_exported():
 
 
 @parametrize_with_checks(
-    [FewShotClassifier(n_estimators=2, random_state=0)],
+    [FewShotClassifier(n_estimators=1, random_state=0)],
     expected_failed_checks=lambda est: EXPECTED_FAILURES,
 )
 def test_sklearn_compatible(estimator, check):

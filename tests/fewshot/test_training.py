@@ -94,3 +94,21 @@ def test_family():
     assert est.get_params()["n_estimators"] == 2 and est.random_state == 0
     assert FEWSHOT_FAMILY.build(FEWSHOT_FAMILY.default(), random_state=None, n_jobs=None,
                                 device="auto").n_estimators == 4
+
+
+def test_meta_train_survives_a_failing_batch(tmp_path):
+    sampler = _sampler()
+    calls = {"n": 0}
+    original = sampler.sample_batch
+
+    def flaky(rng, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ValueError("generator bug")
+        return original(rng, *args, **kwargs)
+
+    sampler.sample_batch = flaky
+    s = meta_train(InContextMethod(TINY), sampler, out_dir=tmp_path, minutes=1, max_steps=2,
+                   checkpoint_every=1e9)
+    assert s["step"] == 2 and calls["n"] == 3
+
