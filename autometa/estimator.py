@@ -109,7 +109,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     best_config_ : dict
         The best configuration ``{"family": ..., "params": {...}}``.
     best_score_ : float
-        Its cross-validated score (log loss is negated: higher is better).
+        Its cross-validated score (log loss is negated: higher is better). NaN when the
+        budget allowed no cross-validated trial and a cheap default was fitted instead
+        (with a warning; its leaderboard row has source ``"fallback"``).
     leaderboard_ : DataFrame
         One row per trial: family, source (prior/default/tpe), state, score, times, params.
     study_ : optuna.Study
@@ -342,6 +344,12 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.interrupted_ = result.interrupted
         self.leaderboard_ = result.leaderboard()
         done = [r for r in result.records if r.state == "complete"]
+        out_of_time = all(r.state in ("budget", "timeout", "pruned") for r in result.records)
+        if not done and out_of_time and not result.interrupted:
+            # The budget was too small for even one cross-validated trial (huge data): fit a
+            # cheap model on a subsample, so that fit still returns a model.
+            done = [self._fallback_trial(result, families, yc)]
+            self.leaderboard_ = result.leaderboard()
         if not done:
             failures = "; ".join(
                 f"trial {r.number} {r.config.get('family')}: {r.state} {r.error}"
@@ -443,6 +451,35 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         ]
         return [(s.config, "prior") for s in ranked]
 
+    def _fallback_trial(self, result, families, yc):
+        """A record for the cheapest family's default, fitted on at most 1,000 rows."""
+        from autometa.search import TrialRecord
+
+        cheap = [f for f in ("logistic_regression", "lightgbm") if f in families]
+        config = space.default_configs([cheap[0] if cheap else families[0]])[0]
+        number = max((r.number for r in result.records), default=-1) + 1
+        record = TrialRecord(
+            number,
+            config,
+            "fallback",
+            "complete",
+            math.nan,
+            0.0,
+            0.0,
+            finished_at=math.nan,
+            n_folds=0,
+            fit_rows=min(len(yc), 1000),
+        )
+        result.records.append(record)
+        warnings.warn(
+            f"The time budget ({self.time_budget:g} s) allowed no cross-validated trial on "
+            f"{len(yc)} rows; returning the {config['family']} default fitted on a subsample. "
+            "Increase time_budget for a searched model.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return record
+
     def _final_members(self, result, done, yc, n_classes) -> list[tuple[Any, float]]:
         """The trials the final model is made of, with their weights (best first)."""
         best = max(done, key=lambda r: (r.score, -r.number))
@@ -468,7 +505,14 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             expected = 1.2 * per_row * len(yc)
             left = deadline - time.monotonic()
             rows = None
-            if expected > left:
+            if record.source == "fallback":
+                rows = (
+                    _stratified_rows(yc, record.fit_rows, seed)
+                    if record.fit_rows < len(yc)
+                    else None
+                )
+                self.refit_rows_ = record.fit_rows
+            elif expected > left:
                 if i > 0:
                     continue
                 # The model must exist: refit on as many rows as the time left allows.

@@ -178,6 +178,8 @@ def run_search(
     # early) are screened on a subsample first; suggestions from the prior or the defaults
     # are otherwise evaluated in full.
     screen = screening_rows(y, splits, seed)
+    # The first trial must finish whatever the data: it is screened on few rows.
+    first_screen = None if screen is None else screen[:: max(1, len(screen) // 2000)]
 
     def objective(trial: optuna.Trial) -> float:
         start = time.monotonic()
@@ -235,7 +237,7 @@ def run_search(
                 n_classes,
                 deadline=trial_deadline,
                 report=report,
-                screen=screen if source == "tpe" or first else None,
+                screen=first_screen if first else (screen if source == "tpe" else None),
                 partial_ok=first,
             )
         except optuna.TrialPruned as exc:
