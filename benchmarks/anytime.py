@@ -61,6 +61,7 @@ def _import(name: str):
 SRC = _source()
 _common = _import("_common")
 DATASETS, load, manifest = _common.DATASETS, _common.load, _common.manifest
+S = _import("anytime_systems")
 
 RESULTS = HERE / "results"
 STORE = ROOT / "runs" / "corpus" / "store.sqlite"
@@ -69,9 +70,26 @@ BENCH_PY = ROOT / ".venv-bench" / "bin" / "python"
 BUDGETED = ["autometa_warm", "autometa_cold", "optuna_lgbm", "flaml", "autogluon"]
 DEFAULTS = ["flaml_zeroshot", "lightgbm", "random_forest", "logistic_regression"]
 SYSTEMS = BUDGETED + DEFAULTS
-COLUMNS = ["dataset", "fold", "system", "budget", "status", "roc_auc", "accuracy", "log_loss",
-           "fit_time", "predict_time", "n_trials", "val_score", "opt_metric", "n_train",
-           "n_classes", "info", "error", "finished"]
+COLUMNS = [
+    "dataset",
+    "fold",
+    "system",
+    "budget",
+    "status",
+    "roc_auc",
+    "accuracy",
+    "log_loss",
+    "fit_time",
+    "predict_time",
+    "n_trials",
+    "val_score",
+    "opt_metric",
+    "n_train",
+    "n_classes",
+    "info",
+    "error",
+    "finished",
+]
 
 
 # ----------------------------------------------------------------------------- data and scores
@@ -100,205 +118,16 @@ def outer_folds(y: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]
     return list(cv.split(np.zeros(len(y)), y))[:folds]
 
 
-def align(proba, classes, k: int) -> np.ndarray:
-    proba = np.asarray(proba, dtype=float)
-    out = np.zeros((proba.shape[0], k))
-    out[:, np.asarray(classes).astype(int)] = proba
-    s = out.sum(1, keepdims=True)
-    return np.where(s > 0, out / np.where(s > 0, s, 1), 1.0 / k)
-
-
-def auc(y: np.ndarray, proba: np.ndarray) -> float:
-    """ROC AUC; one-vs-rest macro over the classes present in ``y`` for multiclass."""
-    from sklearn.metrics import roc_auc_score
-
-    present = np.unique(y)
-    if len(present) < 2:
-        return float("nan")
-    if proba.shape[1] == 2:
-        return float(roc_auc_score(y, proba[:, 1]))
-    p = proba[:, present] / np.clip(proba[:, present].sum(1, keepdims=True), 1e-15, None)
-    yy = np.searchsorted(present, y)
-    return float(roc_auc_score(yy, p[:, 1]) if len(present) == 2 else
-                 roc_auc_score(yy, p, multi_class="ovr", average="macro"))
-
-
-def metrics(y: np.ndarray, proba: np.ndarray) -> dict:
-    from sklearn.metrics import log_loss
-
-    k = proba.shape[1]
-    return {"roc_auc": auc(y, proba), "accuracy": float((proba.argmax(1) == y).mean()),
-            "log_loss": float(log_loss(y, np.clip(proba, 1e-15, 1), labels=np.arange(k)))}
-
-
-def cv_score(metric: str, y: np.ndarray, proba: np.ndarray) -> float:
-    from sklearn.metrics import log_loss
-
-    if metric == "log_loss":
-        return -float(log_loss(y, np.clip(proba, 1e-15, 1), labels=np.arange(proba.shape[1])))
-    return auc(y, proba)
-
-
-# ----------------------------------------------------------------------------- systems
-def _prep(kind: str):
-    from sklearn.compose import ColumnTransformer, make_column_selector
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
-
-    cat, num = make_column_selector(dtype_include="category"), make_column_selector(
-        dtype_exclude="category")
-    if kind == "onehot":
-        return ColumnTransformer([
-            ("num", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                  StandardScaler()), num),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), cat)])
-    return ColumnTransformer([
-        ("num", "passthrough", num),
-        ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), cat)])
-
-
-def run_default(system: str, Xtr, ytr):
-    from sklearn.pipeline import make_pipeline
-
-    if system == "flaml_zeroshot":
-        from flaml.default import LGBMClassifier as ZeroShot
-
-        return ZeroShot(n_jobs=1).fit(Xtr, ytr), {}
-    if system == "lightgbm":
-        from lightgbm import LGBMClassifier
-
-        return LGBMClassifier(n_jobs=1, verbosity=-1, random_state=0).fit(Xtr, ytr), {}
-    if system == "random_forest":
-        from sklearn.ensemble import RandomForestClassifier
-
-        model = make_pipeline(_prep("ordinal"), RandomForestClassifier(n_jobs=1, random_state=0))
-        return model.fit(Xtr, ytr), {}
-    from sklearn.linear_model import LogisticRegression
-
-    model = make_pipeline(_prep("onehot"), LogisticRegression(max_iter=2000))
-    return model.fit(Xtr, ytr), {}
-
-
-def _stop_idle_worker() -> None:
-    """Stop the reusable trial worker process a previous fit left idle, so every fit starts as
-    a user's first fit does (warm and cold start alike pay for starting it)."""
-    from joblib.externals.loky import reusable_executor
-
-    executor = getattr(reusable_executor, "_executor", None)
-    if executor is not None:
-        executor.shutdown(wait=True, kill_workers=True)
-
-
-def run_autometa(Xtr, ytr, budget: float, prior) -> tuple:
-    from autometa import AutoMetaClassifier
-
-    _stop_idle_worker()
-    t0, seen = time.monotonic(), []
-    clf = AutoMetaClassifier(time_budget=budget, prior=prior, random_state=0, n_jobs=1,
-                             callback=lambda r: seen.append((r.number, time.monotonic() - t0)))
-    clf.fit(Xtr, ytr)
-    lb = clf.leaderboard_.copy()
-    lb["elapsed"] = lb["trial"].map(dict(seen))  # seconds since fit() started
-    extra = {"n_trials": len(lb), "val_score": clf.best_score_, "curve": lb,
-             "info": f"best={clf.best_config_['family']} " + " ".join(
-                 f"{k}={v:.1f}" for k, v in getattr(clf, "timings_", {}).items())}
-    return clf, extra
-
-
-def run_optuna_lgbm(Xtr, ytr, budget: float, metric: str, k: int) -> tuple:
-    """A plain Optuna TPE loop over LightGBM with stratified CV, stopped at the budget."""
-    import optuna
-    from lightgbm import LGBMClassifier
-    from sklearn.model_selection import StratifiedKFold
-
-    start = time.monotonic()
-    deadline = start + budget
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    n_splits = int(max(2, min(5 if len(ytr) <= 5000 else 3, np.bincount(ytr).min())))
-    splits = list(StratifiedKFold(n_splits, shuffle=True, random_state=0).split(Xtr, ytr))
-    fold_time: dict[int, float] = {}
-
-    def make(p: dict) -> LGBMClassifier:
-        return LGBMClassifier(**p, subsample_freq=1, n_jobs=1, verbosity=-1, random_state=0)
-
-    def objective(trial: optuna.Trial) -> float:
-        p = {"n_estimators": trial.suggest_int("n_estimators", 16, 1024, log=True),
-             "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
-             "num_leaves": trial.suggest_int("num_leaves", 4, 256, log=True),
-             "min_child_samples": trial.suggest_int("min_child_samples", 2, 100, log=True),
-             "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-             "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
-             "reg_alpha": trial.suggest_float("reg_alpha", 1e-8, 10.0, log=True),
-             "reg_lambda": trial.suggest_float("reg_lambda", 1e-8, 10.0, log=True)}
-        oof, t = np.zeros((len(ytr), k)), time.monotonic()
-        for tr, va in splits:
-            if time.monotonic() > deadline:
-                raise optuna.TrialPruned("out of time")
-            m = make(p).fit(Xtr.iloc[tr], ytr[tr])
-            oof[va] = align(m.predict_proba(Xtr.iloc[va]), m.classes_, k)
-        fold_time[trial.number] = (time.monotonic() - t) / len(splits)
-        return cv_score(metric, ytr, oof)
-
-    def stop(study: optuna.Study, _t) -> None:
-        done = [t for t in study.trials if t.value is not None]
-        refit = 1.5 * fold_time[study.best_trial.number] * n_splits / (n_splits - 1) if done else 0
-        if time.monotonic() + refit >= deadline:
-            study.stop()
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        study = optuna.create_study(direction="maximize",
-                                    sampler=optuna.samplers.TPESampler(seed=0))
-        study.optimize(objective, timeout=budget, callbacks=[stop], catch=(Exception,))
-    done = [t for t in study.trials if t.value is not None]
-    model = make(study.best_params).fit(Xtr, ytr)
-    return model, {"n_trials": len(study.trials), "val_score": study.best_value,
-                   "info": f"completed={len(done)}"}
-
-
-def run_flaml(Xtr, ytr, budget: float, metric: str) -> tuple:
-    from flaml.automl import AutoML
-
-    automl = AutoML()
-    automl.fit(Xtr, ytr, task="classification", time_budget=budget, metric=metric, n_jobs=1,
-               verbose=0, seed=0)
-    return automl, {"n_trials": len(getattr(automl, "config_history", {}) or {}),
-                    "info": f"best={automl.best_estimator}"}
-
-
-def run_autogluon_cell(spec: dict) -> dict:
-    """Inside ``.venv-bench``: fit and score one AutoGluon cell (printed as JSON)."""
-    from autogluon.tabular import TabularPredictor
-
-    X, y = load(spec["dataset"])
-    classes = spec["classes"]
-    yi = pd.Series(y).astype(str).map({c: i for i, c in enumerate(classes)}).to_numpy()
-    tr, te = np.asarray(spec["train"]), np.asarray(spec["test"])
-    train = X.iloc[tr].reset_index(drop=True).assign(__label__=yi[tr])
-    k = len(classes)
-    with tempfile.TemporaryDirectory() as tmp:
-        t = time.monotonic()
-        pred = TabularPredictor(
-            label="__label__", problem_type="binary" if k == 2 else "multiclass",
-            eval_metric="roc_auc" if k == 2 else "log_loss", path=tmp, verbosity=0,
-        ).fit(train, time_limit=spec["budget"], presets="medium_quality", num_cpus=1, num_gpus=0)
-        fit_time = time.monotonic() - t
-        t = time.monotonic()
-        proba = pred.predict_proba(X.iloc[te].reset_index(drop=True))
-        predict_time = time.monotonic() - t
-        p = align(proba.to_numpy(), [int(c) for c in proba.columns], k)
-        models = pred.model_names()
-        info = f"best={pred.model_best}; models={len(models)}"
-    return {**metrics(yi[te], p), "fit_time": fit_time, "predict_time": predict_time,
-            "n_trials": len(models), "info": info}
-
-
+# ----------------------------------------------------------------------------- runs
 def autogluon_skip_reason() -> str | None:
     if not BENCH_PY.exists():
         return f"{BENCH_PY} does not exist (create it and pip install autogluon.tabular there)"
-    r = subprocess.run([str(BENCH_PY), "-c", "import autogluon.tabular, autometa"],
-                       capture_output=True, text=True, cwd=SRC)
+    r = subprocess.run(
+        [str(BENCH_PY), "-c", "import autogluon.tabular, autometa"],
+        capture_output=True,
+        text=True,
+        cwd=SRC,
+    )
     return None if r.returncode == 0 else f"import failed in .venv-bench: {r.stderr[-300:]}"
 
 
@@ -322,11 +151,14 @@ def warm_up(prior: str | None) -> None:
     X = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for kw in [{"prior": prior, "n_trials": 3}, {"prior": None, "n_trials": 3},
-                   {"prior": None, "fewshot": True}]:
+        for kw in [
+            {"prior": prior, "n_trials": 3},
+            {"prior": None, "n_trials": 3},
+            {"prior": None, "fewshot": True},
+        ]:
             AutoMetaClassifier(time_budget=10, random_state=0, **kw).fit(X.iloc[:150], y[:150])
         for system in DEFAULTS:
-            run_default(system, X, y)
+            S.run_default(system, X, y)
 
 
 def worker(args) -> None:
@@ -334,7 +166,7 @@ def worker(args) -> None:
     from sklearn.preprocessing import LabelEncoder
 
     cells = json.loads(Path(args.cells).read_text())
-    X, y = load(args.dataset)
+    X, y = S.plain_names(*load(args.dataset))
     le = LabelEncoder().fit(np.asarray(y).astype(str))
     yi = le.transform(np.asarray(y).astype(str)).astype(np.int64)
     k = len(le.classes_)
@@ -348,23 +180,39 @@ def worker(args) -> None:
         fold, system, budget = cell["fold"], cell["system"], float(cell["budget"])
         tr, te = folds[fold]
         Xtr, Xte = X.iloc[tr].reset_index(drop=True), X.iloc[te].reset_index(drop=True)
-        row = {"dataset": args.dataset, "fold": fold, "system": system, "budget": budget,
-               "opt_metric": opt, "n_train": len(tr), "n_classes": k, "status": "ok"}
+        row = {
+            "dataset": args.dataset,
+            "fold": fold,
+            "system": system,
+            "budget": budget,
+            "opt_metric": opt,
+            "n_train": len(tr),
+            "n_classes": k,
+            "status": "ok",
+        }
         extra: dict = {}
         try:
             if system == "constant":
                 p = np.tile(np.bincount(yi[tr], minlength=k) / len(tr), (len(te), 1))
-                row.update(metrics(yi[te], p), fit_time=0.0, predict_time=0.0)
+                row.update(S.metrics(yi[te], p), fit_time=0.0, predict_time=0.0)
             elif system == "autogluon":
                 reason = autogluon_skip_reason()
                 if reason:
                     raise RuntimeError(f"AutoGluon skipped: {reason}")
-                spec = {"dataset": args.dataset, "classes": list(le.classes_), "budget": budget,
-                        "train": tr.tolist(), "test": te.tolist()}
-                r = subprocess.run([str(BENCH_PY), __file__, "--ag-cell", json.dumps(spec),
-                                    "--src", str(SRC)],
-                                   capture_output=True, text=True, cwd=ROOT,
-                                   timeout=4 * budget + 300)
+                spec = {
+                    "dataset": args.dataset,
+                    "classes": list(le.classes_),
+                    "budget": budget,
+                    "train": tr.tolist(),
+                    "test": te.tolist(),
+                }
+                r = subprocess.run(
+                    [str(BENCH_PY), __file__, "--ag-cell", json.dumps(spec), "--src", str(SRC)],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                    timeout=4 * budget + 300,
+                )
                 lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
                 if r.returncode or not lines:
                     raise RuntimeError(f"autogluon exit {r.returncode}: {r.stderr[-400:]}")
@@ -372,33 +220,48 @@ def worker(args) -> None:
             else:
                 t = time.monotonic()
                 if system in DEFAULTS:
-                    model, extra = run_default(system, Xtr, yi[tr])
+                    model, extra = S.run_default(system, Xtr, yi[tr])
                 elif system.startswith("autometa"):
-                    model, extra = run_autometa(Xtr, yi[tr], budget,
-                                                prior if system == "autometa_warm" else None)
+                    model, extra = S.run_autometa(
+                        Xtr, yi[tr], budget, prior if system == "autometa_warm" else None
+                    )
                 elif system == "optuna_lgbm":
-                    model, extra = run_optuna_lgbm(Xtr, yi[tr], budget, opt, k)
+                    model, extra = S.run_optuna_lgbm(Xtr, yi[tr], budget, opt, k)
                 else:
-                    model, extra = run_flaml(Xtr, yi[tr], budget, opt)
+                    model, extra = S.run_flaml(Xtr, yi[tr], budget, opt)
                 row["fit_time"] = time.monotonic() - t
                 t = time.monotonic()
-                p = align(model.predict_proba(Xte), model.classes_, k)
+                p = S.align(model.predict_proba(Xte), model.classes_, k)
                 row["predict_time"] = time.monotonic() - t
-                row.update(metrics(yi[te], p))
+                row.update(S.metrics(yi[te], p))
         except Exception as exc:  # a failing system is a result, not the end of the run
             row.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:400])
         curve = extra.pop("curve", None)
         row.update(extra, finished=time.strftime("%Y-%m-%d %H:%M:%S"))
         if curve is not None:
             curve = curve.assign(dataset=args.dataset, fold=fold, system=system, budget=budget)
-            cols = ["dataset", "fold", "system", "budget", "trial", "family", "source", "state",
-                    "score", "finished_at", "elapsed"]
+            cols = [
+                "dataset",
+                "fold",
+                "system",
+                "budget",
+                "trial",
+                "family",
+                "source",
+                "state",
+                "score",
+                "finished_at",
+                "elapsed",
+            ]
             path = Path(args.out).with_name(Path(args.out).stem + "_curves.csv")
             curve[cols].to_csv(path, mode="a", header=not path.exists(), index=False)
         _append(Path(args.out), [row])
-        print(f"{args.dataset:24s} fold {fold} {system:20s} {budget:4.0f}s {row['status']:6s} "
-              f"auc={row.get('roc_auc', float('nan')):.4f} fit={row.get('fit_time', 0):.1f}s "
-              f"{row.get('info', '') or ''} {row.get('error', '') or ''}", flush=True)
+        print(
+            f"{args.dataset:24s} fold {fold} {system:20s} {budget:4.0f}s {row['status']:6s} "
+            f"auc={row.get('roc_auc', float('nan')):.4f} fit={row.get('fit_time', 0):.1f}s "
+            f"{row.get('info', '') or ''} {row.get('error', '') or ''}",
+            flush=True,
+        )
 
 
 def snapshot_store(refresh: bool) -> Path:
@@ -436,8 +299,13 @@ def build_priors(names: list[str], snap: Path, method: str) -> pd.DataFrame:
         t = time.monotonic()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit_prior(snap, out, exclude_tasks=[name], method=method,
-                      build_command=f"benchmarks/anytime.py (leave out {name})")
+            fit_prior(
+                snap,
+                out,
+                exclude_tasks=[name],
+                method=method,
+                build_command=f"benchmarks/anytime.py (leave out {name})",
+            )
         manifest_ = json.loads((out / "manifest.json").read_text())
         assert name not in manifest_["tasks"], name  # leave-one-dataset-out holds
         (out / "prior.stamp").write_text(stamp)
@@ -449,8 +317,9 @@ def _git_describe(src: Path) -> str:
     stamp = src / "SOURCE"
     if stamp.exists():
         return stamp.read_text().strip()
-    r = subprocess.run(["git", "-C", str(src), "describe", "--always", "--dirty"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["git", "-C", str(src), "describe", "--always", "--dirty"], capture_output=True, text=True
+    )
     return f"git {r.stdout.strip()}" if r.returncode == 0 else "unknown version"
 
 
@@ -460,15 +329,21 @@ def run(args) -> None:
     m = manifest().set_index("name")
     print(f"datasets ({len(names)}):")
     print(m.loc[names, ["n_rows", "n_features", "n_classes", "minority"]].to_string())
-    print(f"outer folds: {args.folds} ({'first of 3' if args.folds == 1 else 'stratified'}, "
-          f"seed 0); budgets {[float(b) for b in args.budgets]} s; systems {args.systems}")
-    print("threads: every system runs with 1 thread (n_jobs=1, OMP_NUM_THREADS=1): the machine "
-          "has 2 cores shared with other jobs, so absolute times are noisy.")
+    print(
+        f"outer folds: {args.folds} ({'first of 3' if args.folds == 1 else 'stratified'}, "
+        f"seed 0); budgets {[float(b) for b in args.budgets]} s; systems {args.systems}"
+    )
+    print(
+        "threads: every system runs with 1 thread (n_jobs=1, OMP_NUM_THREADS=1): the machine "
+        "has 2 cores shared with other jobs, so absolute times are noisy."
+    )
     import autometa
     from autometa.prior.features import extractor_name
 
-    print(f"autometa source: {Path(autometa.__file__).parent.parent} "
-          f"(--src; {_git_describe(SRC)}); meta-feature extractor {extractor_name()}")
+    print(
+        f"autometa source: {Path(autometa.__file__).parent.parent} "
+        f"(--src; {_git_describe(SRC)}); meta-feature extractor {extractor_name()}"
+    )
     reason = autogluon_skip_reason() if "autogluon" in args.systems else None
     if reason:
         print(f"AutoGluon will be skipped: {reason}")
@@ -477,46 +352,91 @@ def run(args) -> None:
         import sqlite3
 
         con = sqlite3.connect(f"file:{snap}?mode=ro", uri=True)
-        n = con.execute("select count(*), count(distinct task), count(distinct config_id) "
-                        "from evaluations where state = 'ok'").fetchone()
+        n = con.execute(
+            "select count(*), count(distinct task), count(distinct config_id) "
+            "from evaluations where state = 'ok'"
+        ).fetchone()
         con.close()
-        print(f"store snapshot {snap.relative_to(ROOT)}: {n[0]} ok evaluations, {n[1]} tasks, "
-              f"{n[2]} configurations")
+        print(
+            f"store snapshot {snap.relative_to(ROOT)}: {n[0]} ok evaluations, {n[1]} tasks, "
+            f"{n[2]} configurations"
+        )
         t = build_priors(names, snap, args.prior_method)
-        print(f"LODO priors (method={args.prior_method}): built {int((~t.cached).sum())} in "
-              f"{t.seconds.sum():.0f} s (median {t.seconds[~t.cached].median():.1f} s each), "
-              f"{int(t.cached.sum())} cached")
+        print(
+            f"LODO priors (method={args.prior_method}): built {int((~t.cached).sum())} in "
+            f"{t.seconds.sum():.0f} s (median {t.seconds[~t.cached].median():.1f} s each), "
+            f"{int(t.cached.sum())} cached"
+        )
     done = set()
     if args.resume and out.exists():
         old = pd.read_csv(out)
         done = set(zip(old.dataset, old.fold, old.system, old.budget.astype(float), strict=True))
     out.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(SRC)}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONWARNINGS": "ignore",
+        "PYTHONPATH": str(SRC),
+    }
     for name in names:
-        cells = [{"fold": f, "system": s, "budget": float(b)}
-                 for f in range(args.folds) for b in args.budgets for s in args.systems
-                 if s in BUDGETED]
-        cells += [{"fold": f, "system": s, "budget": 0.0} for f in range(args.folds)
-                  for s in ["constant"] + [s for s in args.systems if s in DEFAULTS]]
+        cells = [
+            {"fold": f, "system": s, "budget": float(b)}
+            for f in range(args.folds)
+            for b in args.budgets
+            for s in args.systems
+            if s in BUDGETED
+        ]
+        cells += [
+            {"fold": f, "system": s, "budget": 0.0}
+            for f in range(args.folds)
+            for s in ["constant"] + [s for s in args.systems if s in DEFAULTS]
+        ]
         cells = [c for c in cells if (name, c["fold"], c["system"], c["budget"]) not in done]
         if not cells:
             continue
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
             json.dump(cells, fh)
         limit = sum(3 * c["budget"] + 60 for c in cells) + 120
-        cmd = [sys.executable, __file__, "--worker", "--dataset", name, "--cells", fh.name,
-               "--folds", str(args.folds), "--out", str(out), "--src", str(SRC)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--dataset",
+            name,
+            "--cells",
+            fh.name,
+            "--folds",
+            str(args.folds),
+            "--out",
+            str(out),
+            "--src",
+            str(SRC),
+        ]
         try:  # cwd: worker processes autometa starts (python -m ...) import the same source
             subprocess.run(cmd, cwd=SRC, env=env, timeout=limit)
         except subprocess.TimeoutExpired:
             print(f"{name}: worker passed its {limit:.0f} s limit and was stopped", flush=True)
-        have = set(zip(*[pd.read_csv(out)[c] for c in ["dataset", "fold", "system", "budget"]],
-                       strict=True))
+        have = set(
+            zip(
+                *[pd.read_csv(out)[c] for c in ["dataset", "fold", "system", "budget"]], strict=True
+            )
+        )
         lost = [c for c in cells if (name, c["fold"], c["system"], c["budget"]) not in have]
-        _append(out, [{"dataset": name, **c, "status": "crashed",
-                       "error": "worker died or timed out", "finished": time.strftime("%F %T")}
-                      for c in lost])
+        _append(
+            out,
+            [
+                {
+                    "dataset": name,
+                    **c,
+                    "status": "crashed",
+                    "error": "worker died or timed out",
+                    "finished": time.strftime("%F %T"),
+                }
+                for c in lost
+            ],
+        )
         os.unlink(fh.name)
     _import("anytime_report").report(out, args.write_docs, args.tie)
 
@@ -525,16 +445,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", default=None)
     ap.add_argument("--n-datasets", type=int, default=12)
-    ap.add_argument("--pool", choices=["heldout", "all"], default="heldout",
-                    help="heldout: only datasets the few-shot learner never trained on")
+    ap.add_argument(
+        "--pool",
+        choices=["heldout", "all"],
+        default="heldout",
+        help="heldout: only datasets the few-shot learner never trained on",
+    )
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--budgets", nargs="+", type=float, default=[10.0, 30.0, 60.0])
     ap.add_argument("--systems", nargs="+", default=SYSTEMS, choices=SYSTEMS)
     ap.add_argument("--prior-method", default="knn", choices=["knn", "auto"])
     ap.add_argument("--refresh-snapshot", action="store_true")
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--src", default=str(ROOT),
-                    help="autometa source tree to benchmark (e.g. an exported commit)")
+    ap.add_argument(
+        "--src",
+        default=str(ROOT),
+        help="autometa source tree to benchmark (e.g. an exported commit)",
+    )
     ap.add_argument("--out", default=str(RESULTS / "anytime.csv"))
     ap.add_argument("--tie", type=float, default=0.001, help="ROC AUC difference counted a tie")
     ap.add_argument("--report-only", action="store_true")
@@ -545,7 +472,7 @@ def main() -> None:
     ap.add_argument("--ag-cell", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.ag_cell:
-        print(json.dumps(run_autogluon_cell(json.loads(args.ag_cell))))
+        print(json.dumps(S.run_autogluon_cell(json.loads(args.ag_cell), load)))
     elif args.worker:
         worker(args)
     elif args.report_only:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,6 +125,16 @@ class Prior:
             if hasattr(meta_features, "to_series"):
                 meta_features = meta_features.to_series()
             meta_features = dict(meta_features)
+        known = sum(1 for name in self._mf_names if name in meta_features)
+        if known < 0.5 * len(self._mf_names):
+            extractor = self._manifest["metafeatures"].get("extractor")
+            warnings.warn(
+                f"Only {known} of the prior's {len(self._mf_names)} meta-features were given; "
+                "its ranking barely depends on this dataset. Describe the data with the "
+                f"extractor the prior was built with ({extractor}).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         row = metafeature_vector(meta_features, self._mf_names)
         z, _, _ = scale_metafeatures(row, self._center, self._scale)
         return z[0]

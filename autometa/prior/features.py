@@ -30,7 +30,13 @@ def extractor_name() -> str:
     except ImportError:
         return "fallback-1"
     if not hasattr(metafeatures, "extract"):
-        return "fallback-1"
+        from autometa.exceptions import AutoMetaError
+
+        raise AutoMetaError(
+            f"The module imported as 'metafeatures' ({getattr(metafeatures, '__file__', '?')}) "
+            "is not the meta-feature library: another file or folder of that name shadows it "
+            "on sys.path (for example a script named metafeatures.py beside the one you run)."
+        )
     # the feature list's hash: a store's cached values are reused only for the same features
     try:
         names = "\n".join(map(str, metafeatures.list_features()["name"]))

@@ -12,8 +12,8 @@ Then all groups on a synthetic table (default 100,000 x 100), in a fresh process
 median time over repeats, first-call time, and peak extra memory (tracemalloc peak of
 the extraction, and peak growth of the resident set sampled by psutil).
 
-    python benchmarks/metafeatures.py                      # whole corpus
-    python benchmarks/metafeatures.py --datasets 30 --skip-pymfe-over-rows 5000
+    python benchmarks/metafeatures_speed.py                      # whole corpus
+    python benchmarks/metafeatures_speed.py --datasets 30 --skip-pymfe-over-rows 5000
 """
 
 from __future__ import annotations
