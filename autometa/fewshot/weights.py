@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
+from autometa._files import sha256_file
 from autometa.fewshot._errors import FewShotWeightsError
 from autometa.fewshot.model import ARCH_KEYS, ArchConfig
 
 WEIGHTS_SCHEMA_VERSION = 1
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "fewshot.pt"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _paths(path: str | Path | None, default: Path = DEFAULT_WEIGHTS) -> tuple[Path, Path]:
@@ -43,7 +35,9 @@ def save_weights(state_dict: dict, metadata: dict, path: str | Path) -> Path:
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in state_dict.items()}
     tmp = pt.with_suffix(".pt.tmp")
     torch.save(tensors, tmp)
-    meta = dict(metadata, schema_version=WEIGHTS_SCHEMA_VERSION, sha256=_sha256(tmp), file=pt.name)
+    meta = dict(
+        metadata, schema_version=WEIGHTS_SCHEMA_VERSION, sha256=sha256_file(tmp), file=pt.name
+    )
     tmp_js = js.with_suffix(".json.tmp")
     tmp_js.write_text(json.dumps(meta, indent=2, sort_keys=True))
     os.replace(tmp, pt)
@@ -125,7 +119,7 @@ def read_weight_files(
             f"The weights at {pt} have schema version {version!r}; this version of autometa "
             f"reads schema version {WEIGHTS_SCHEMA_VERSION}."
         )
-    if meta.get("sha256") != _sha256(pt):
+    if meta.get("sha256") != sha256_file(pt):
         raise FewShotWeightsError(
             f"The weights file {pt} is corrupted or truncated (its SHA-256 does not match "
             f"{js.name})."

@@ -6,7 +6,6 @@ file is caught before it is parsed. Nothing is pickled: loading an artifact cann
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from autometa._files import sha256_file
 from autometa.exceptions import PriorError
 
 __all__ = ["SCHEMA_VERSION", "default_prior_path", "load_prior", "prior_info", "write_files"]
@@ -41,14 +41,6 @@ def default_prior_path() -> Path:
     return Path(__file__).resolve().parent.parent / "priors" / "default"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_files(out_dir: Path, files: dict[str, Any], manifest: dict[str, Any]) -> None:
     """Write ``files`` (name -> writer(path)) then the manifest with their checksums.
 
@@ -60,7 +52,10 @@ def write_files(out_dir: Path, files: dict[str, Any], manifest: dict[str, Any]) 
         tmp = out_dir / (name + ".tmp")
         writer(tmp)
         os.replace(tmp, out_dir / name)
-        listed[name] = {"size": (out_dir / name).stat().st_size, "sha256": _sha256(out_dir / name)}
+        listed[name] = {
+            "size": (out_dir / name).stat().st_size,
+            "sha256": sha256_file(out_dir / name),
+        }
     manifest = dict(manifest, files=listed)
     tmp = out_dir / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n", encoding="utf-8")
@@ -111,7 +106,7 @@ def read_manifest(path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
             raise PriorError(f"The prior manifest {str(file)!r} names a file outside the prior.")
         if not target.is_file():
             raise PriorError(f"The prior at {str(root)!r} is incomplete: {name} is missing.")
-        if target.stat().st_size != meta.get("size") or _sha256(target) != meta.get("sha256"):
+        if target.stat().st_size != meta.get("size") or sha256_file(target) != meta.get("sha256"):
             raise PriorError(
                 f"The prior file {str(target)!r} is truncated or corrupted (its size or "
                 "checksum differs from the manifest)."
