@@ -64,7 +64,7 @@ DATASETS, load, manifest = _common.DATASETS, _common.load, _common.manifest
 S = _import("anytime_systems")
 
 RESULTS = HERE / "results"
-STORE = ROOT / "runs" / "corpus" / "store.sqlite"
+STORE = ROOT / "stores" / "corpus.sqlite"  # the committed evaluation store
 LODO = ROOT / "runs" / "lodo-priors"
 BENCH_PY = ROOT / ".venv-bench" / "bin" / "python"
 BUDGETED = ["autometa_warm", "autometa_cold", "optuna_lgbm", "flaml", "autogluon"]

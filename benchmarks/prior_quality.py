@@ -12,7 +12,7 @@ best of the top 5 and top 10, against baselines given the same budget:
 
 Usage::
 
-    python benchmarks/prior_quality.py [--table runs/corpus/store.sqlite | autometa/priors/default]
+    python benchmarks/prior_quality.py [--table stores/corpus.sqlite | autometa/priors/default]
         [--write-docs docs/prior.md]
 """
 
@@ -31,7 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's p
 
 from autometa.prior import scores  # noqa: E402
 from autometa.prior.features import config_features, scale_metafeatures  # noqa: E402
-from autometa.prior.fit import KNN_CHOICES, _median_distance, load_metadata, loto_evaluate  # noqa: E402
+from autometa.prior.fit import (  # noqa: E402
+    KNN_CHOICES,
+    _anchor_columns,
+    _median_distance,
+    load_metadata,
+    loto_evaluate,
+    parse_ranker,
+    select_ranker,
+)
 
 KS = (1, 5, 10)
 START, END = "<!-- prior-quality:start -->", "<!-- prior-quality:end -->"
@@ -64,6 +72,45 @@ def _baselines(norm: np.ndarray, configs: list[dict], simple: np.ndarray, rng) -
     return out
 
 
+def _nested(norm: np.ndarray, Z: np.ndarray, anchors: list[int], ks=KS) -> tuple[np.ndarray, dict]:
+    """The selection itself held out: for each task, the ranker (k, distance, anchors or the
+    portfolio) is chosen by leave-one-task-out on the *other* tasks only, then applied to it.
+
+    The LightGBM ranker is left out of this loop (refitting it 89 x 88 times takes too long);
+    it is never the one selected in the flat leave-one-task-out table either.
+    """
+    n = len(norm)
+    out = np.full((n, len(ks)), np.nan)
+    picks: dict[str, int] = {}
+    for t in range(n):
+        rest = np.delete(np.arange(n), t)
+        if np.isnan(norm[t]).all():
+            continue
+        inner = loto_evaluate(
+            norm[rest], Z[rest], None, length=_median_distance(Z[rest]), anchors=anchors, ks=(1, 5)
+        )
+        summary = {
+            m: {"top1": np.nanmean(v[:, 0]), "top5": np.nanmean(v[:, 1])} for m, v in inner.items()
+        }
+        chosen = select_ranker(summary, list(summary))
+        picks[chosen] = picks.get(chosen, 0) + 1
+        spec = parse_ranker(chosen)
+        if spec["method"] == "portfolio":
+            order = scores.portfolio_order(norm[rest])
+        else:
+            weights = scores.metric_weights(Z[rest], norm[rest]) if spec["learned_metric"] else None
+            length = _median_distance(Z[rest], weights)
+            exp, _, _ = scores.knn_predict(Z[t], Z[rest], norm[rest], spec["k"], length, weights)
+            order = (
+                scores.anchored_order(exp, anchors)
+                if spec["anchored"]
+                else np.argsort(-exp, kind="stable")
+            )
+        q = scores.topk_quality(order, norm[t], ks)
+        out[t] = [q[k] for k in ks]
+    return out, picks
+
+
 def _markdown(table: pd.DataFrame) -> str:
     cells = [[str(c) for c in table.columns]] + [
         [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
@@ -86,10 +133,13 @@ def json_key(config: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--table", default="runs/corpus/store.sqlite", help="an evaluation store or a prior folder"
+        "--table", default="stores/corpus.sqlite", help="an evaluation store or a prior folder"
     )
     parser.add_argument("--min-coverage", type=float, default=0.5)
     parser.add_argument("--write-docs", default=None, help="replace the results block of a file")
+    parser.add_argument(
+        "--no-nested", action="store_true", help="skip the nested selection row (the slow part)"
+    )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     meta = load_metadata(args.table)
@@ -106,7 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     Z, _, _ = scale_metafeatures(mf[sorted(mf.columns)])
     fams = sorted({c["family"] for c in configs})
     C = config_features(configs, fams).to_numpy(dtype="float64")
-    results = loto_evaluate(norm, Z, C, length=_median_distance(Z), ks=KS)
+    anchors = _anchor_columns(configs)
+    results = loto_evaluate(norm, Z, C, length=_median_distance(Z), anchors=anchors, ks=KS)
+    picks: dict[str, int] = {}
+    if not args.no_nested:
+        results["nested"], picks = _nested(norm, Z, anchors)
     info = meta["tasks"].set_index("name").loc[tasks]
     share = info["numeric_share"] if "numeric_share" in info else pd.Series(0.5, index=tasks)
     simple = pd.DataFrame(
@@ -120,7 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     S, _, _ = scale_metafeatures(simple)
     results.update(_baselines(norm, configs, S, np.random.default_rng(0)))
     rows = []
-    names = {f"knn{k}": f"prior: k-NN tasks (k={k})" for k in KNN_CHOICES}
+    names = {}
+    if "nested" in results:
+        names["nested"] = "**prior, ranker chosen without the task (nested)**"
+    for suffix, tail in (("", ""), ("+anchors", ", then family defaults")):
+        for k in KNN_CHOICES:
+            names[f"knn{k}{suffix}"] = f"prior: k-NN tasks (k={k}){tail}"
+        for k in KNN_CHOICES:
+            names[f"wknn{k}{suffix}"] = f"prior: k-NN tasks, learned distance (k={k}){tail}"
     names.update(
         {
             "lgbm": "prior: LightGBM ranker",
@@ -150,6 +211,12 @@ def main(argv: list[str] | None = None) -> int:
         f"meta-features: {meta['extractor']}. Benchmark time {elapsed:.0f} s."
     )
     text = _markdown(table)
+    if picks:
+        text += (
+            "\n\nRanker chosen by the nested selection (number of held-out tasks): "
+            + ", ".join(f"`{k}` {v}" for k, v in sorted(picks.items(), key=lambda kv: -kv[1]))
+            + "."
+        )
     sys.stdout.write(header + "\n\n" + text + "\n")
     if args.write_docs:
         path = Path(args.write_docs)

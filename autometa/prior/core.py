@@ -91,12 +91,20 @@ class Prior:
         self._method = ranking["method"]
         self._k = int(ranking["k_neighbors"])
         self._length = float(ranking["length"])
+        weights = ranking.get("metric_weights")
+        self._weights = None if weights is None else np.asarray(weights, dtype="float64")
+        if self._weights is not None and len(self._weights) != self._Z.shape[1]:
+            raise ValueError(
+                f"The prior's metric_weights have {len(self._weights)} entries for "
+                f"{self._Z.shape[1]} meta-features."
+            )
         self._booster = booster
         families = list(self._manifest["families"])
         self._C = config_features(self._configs, families).to_numpy(dtype="float64")
         order = ranking.get("portfolio", [])
         index = {cid: i for i, cid in enumerate(self._ids)}
         self._portfolio = [index[c] for c in order if c in index]
+        self._anchors = [index[c] for c in ranking.get("anchors", []) if c in index]
         self._families = np.array([c["family"] for c in self._configs])
 
     # ------------------------------------------------------------------ queries
@@ -146,7 +154,7 @@ class Prior:
                 f"The 'k' parameter of Prior.neighbors must be an int >= 1. Got {k!r} instead."
             )
         x = self._scaled(meta_features)
-        d = np.sqrt(((self._Z - x) ** 2).sum(axis=1))
+        d = scores.distances(x, self._Z, self._weights)
         nn = np.argsort(d, kind="stable")[:k]
         sim = scores.similarities(d[nn], self._length)
         return [(str(self._tasks[i]), float(s)) for i, s in zip(nn, sim, strict=True)]
@@ -176,7 +184,9 @@ class Prior:
         if k is not None and (not isinstance(k, (int, np.integer)) or k < 1):
             raise ValueError(f"The 'k' parameter of Prior.rank must be an int >= 1. Got {k!r}.")
         x = self._scaled(meta_features)
-        expected, spread, _ = scores.knn_predict(x, self._Z, self._norm, self._k, self._length)
+        expected, spread, _ = scores.knn_predict(
+            x, self._Z, self._norm, self._k, self._length, self._weights
+        )
         if self._method == "lgbm" and self._booster is not None:
             expected = np.clip(scores.lgbm_predict(self._booster, x, self._C), 0.0, 1.0)
             order = np.argsort(-expected, kind="stable")
@@ -188,6 +198,8 @@ class Prior:
                 ],
                 dtype=int,
             )
+        elif self._anchors:
+            order = scores.anchored_order(expected, self._anchors)
         else:
             order = np.argsort(-expected, kind="stable")
         if families is not None:
@@ -225,6 +237,9 @@ class Prior:
             "families": counts,
             "ranking_method": self._method,
             "k_neighbors": self._k,
+            "ranker": m["ranking"].get("ranker", self._method),
+            "learned_metric": self._weights is not None,
+            "anchors": list(m["ranking"].get("anchors", [])),
             "leave_one_task_out": copy.deepcopy(m["ranking"].get("loto", {})),
             "metafeature_extractor": m["metafeatures"]["extractor"],
             "n_metafeatures": len(self._mf_names),

@@ -23,7 +23,7 @@ from autometa.prior.features import (
     scale_metafeatures,
 )
 
-__all__ = ["fit_prior", "load_metadata", "loto_evaluate"]
+__all__ = ["fit_prior", "load_metadata", "loto_evaluate", "parse_ranker", "select_ranker"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,16 +115,23 @@ def loto_evaluate(
     k_neighbors: Sequence[int] = KNN_CHOICES,
     length: float = 1.0,
     portfolio_size: int = 16,
+    anchors: Sequence[int] = (),
     random_state: int = 0,
     ks: Sequence[int] = TOPK,
 ) -> dict[str, np.ndarray]:
     """Leave-one-task-out quality of each ranker: best normalised score in the top ``k``.
 
-    Returns ``{method: array of shape (n_tasks, len(ks))}`` for ``knn<k>`` (each k),
-    ``portfolio`` and ``lgbm`` (when ``C`` is given).
+    Returns ``{ranker: array of shape (n_tasks, len(ks))}`` for ``knn<k>`` (each k, plain
+    Euclidean distance), ``wknn<k>`` (the learned meta-feature weights of
+    :func:`scores.metric_weights`, refitted without the held-out task), each also
+    ``+anchors`` when ``anchors`` (column indices of the family defaults) are given,
+    ``portfolio``, and ``lgbm`` (when ``C`` is given).
     """
     n = norm.shape[0]
-    out: dict[str, np.ndarray] = {f"knn{k}": np.full((n, len(ks)), np.nan) for k in k_neighbors}
+    names = [f"{m}{k}" for m in ("knn", "wknn") for k in k_neighbors]
+    if len(anchors):
+        names += [f"{m}+anchors" for m in list(names)]
+    out: dict[str, np.ndarray] = {m: np.full((n, len(ks)), np.nan) for m in names}
     out["portfolio"] = np.full((n, len(ks)), np.nan)
     if C is not None:
         out["lgbm"] = np.full((n, len(ks)), np.nan)
@@ -133,10 +140,16 @@ def loto_evaluate(
         truth = norm[t]
         if np.isnan(truth).all():
             continue
-        for k in k_neighbors:
-            exp, _, _ = scores.knn_predict(Z[t], Z[rest], norm[rest], k, length)
-            q = scores.topk_quality(np.argsort(-exp, kind="stable"), truth, ks)
-            out[f"knn{k}"][t] = [q[j] for j in ks]
+        weights = scores.metric_weights(Z[rest], norm[rest])
+        wlength = _median_distance(Z[rest], weights)
+        for prefix, w, scale in (("knn", None, length), ("wknn", weights, wlength)):
+            for k in k_neighbors:
+                exp, _, _ = scores.knn_predict(Z[t], Z[rest], norm[rest], k, scale, w)
+                q = scores.topk_quality(np.argsort(-exp, kind="stable"), truth, ks)
+                out[f"{prefix}{k}"][t] = [q[j] for j in ks]
+                if len(anchors):
+                    q = scores.topk_quality(scores.anchored_order(exp, anchors), truth, ks)
+                    out[f"{prefix}{k}+anchors"][t] = [q[j] for j in ks]
         order = scores.portfolio_order(norm[rest], portfolio_size)
         q = scores.topk_quality(order, truth, ks)
         out["portfolio"][t] = [q[j] for j in ks]
@@ -148,8 +161,39 @@ def loto_evaluate(
     return out
 
 
-def _median_distance(Z: np.ndarray) -> float:
-    d = np.sqrt(((Z[:, None, :] - Z[None, :, :]) ** 2).sum(axis=2))
+def parse_ranker(name: str) -> dict[str, Any]:
+    """``"wknn10+anchors"`` -> ``{"method": "knn", "k": 10, "learned_metric": True,
+    "anchored": True}`` (``"lgbm"`` and ``"portfolio"`` have ``k = None``)."""
+    anchored = name.endswith("+anchors")
+    base = name.removesuffix("+anchors")
+    if base.startswith(("knn", "wknn")):
+        learned = base.startswith("wknn")
+        return {
+            "method": "knn",
+            "k": int(base.removeprefix("wknn" if learned else "knn")),
+            "learned_metric": learned,
+            "anchored": anchored,
+        }
+    return {"method": base, "k": None, "learned_metric": False, "anchored": anchored}
+
+
+def select_ranker(summary: dict[str, dict[str, float]], candidates: Sequence[str]) -> str:
+    """The ranker with the best mean of top-1 and top-5 normalised score (ties: the simpler
+    one, then the smaller k)."""
+
+    def key(m: str) -> tuple[float, int, int]:
+        spec = parse_ranker(m)
+        simple = -int(spec["learned_metric"]) - int(spec["anchored"])
+        return (summary[m]["top1"] + summary[m]["top5"], simple, -(spec["k"] or 0))
+
+    return max(candidates, key=key)
+
+
+def _median_distance(Z: np.ndarray, weights: np.ndarray | None = None) -> float:
+    sq = (Z[:, None, :] - Z[None, :, :]) ** 2
+    if weights is not None:
+        sq = sq * weights
+    d = np.sqrt(sq.sum(axis=2))
     upper = d[np.triu_indices(len(Z), 1)]
     return float(np.median(upper)) if len(upper) else 1.0
 
@@ -178,7 +222,10 @@ def fit_prior(
     metric : {"roc_auc", "accuracy"}, default="roc_auc"
     method : {"auto", "knn", "lgbm", "portfolio"}, default="auto"
         The ranker; ``"auto"`` picks the best by leave-one-task-out (mean of the best
-        normalised score in the top 1 and the top 5) and records the figures.
+        normalised score in the top 1 and the top 5) and records the figures. For ``"knn"``
+        (and ``"auto"``), leave-one-task-out also chooses k, the distance (plain Euclidean or
+        with learned meta-feature weights) and whether the family defaults follow the first
+        suggestion (see :func:`autometa.prior.scores.anchored_order`).
     min_coverage : float, default=0.5
         Keep configurations evaluated on at least this share of the tasks (a run in progress
         covers its last configurations only partly).
@@ -232,27 +279,33 @@ def fit_prior(
     )
     configs = [meta["configs"][c] for c in ids]
     C = config_features(configs, fam_order).to_numpy(dtype="float64")
+    anchors = _anchor_columns(configs)
     loto = loto_evaluate(
         norm,
         Z,
         C if method in {"auto", "lgbm"} else None,
         length=length,
         portfolio_size=portfolio_size,
+        anchors=anchors,
         random_state=random_state,
     )
     summary = {
         m: {f"top{k}": float(np.nanmean(v[:, j])) for j, k in enumerate(TOPK)}
         for m, v in loto.items()
     }
-    knn_best = max(
-        (m for m in summary if m.startswith("knn")),
-        key=lambda m: (summary[m]["top1"] + summary[m]["top5"], -int(m[3:])),
-    )
+    knn_names = [m for m in summary if parse_ranker(m)["method"] == "knn"]
     if method == "auto":
-        candidates = [knn_best, "portfolio", "lgbm"]
-        chosen = max(candidates, key=lambda m: summary[m]["top1"] + summary[m]["top5"])
+        chosen = select_ranker(summary, [*knn_names, "portfolio", "lgbm"])
+    elif method == "knn":
+        chosen = select_ranker(summary, knn_names)
     else:
-        chosen = knn_best if method == "knn" else method
+        chosen = method
+    spec = parse_ranker(chosen)
+    knn_best = chosen if spec["method"] == "knn" else select_ranker(summary, knn_names)
+    knn_spec = parse_ranker(knn_best)
+    weights = scores.metric_weights(Z, norm) if knn_spec["learned_metric"] else None
+    if weights is not None:
+        length = _median_distance(Z, weights)
     files: dict[str, Any] = {
         "evaluations.parquet": lambda p: ev.to_parquet(p, index=False, compression="zstd"),
         "configs.json": lambda p: Path(p).write_text(
@@ -289,9 +342,12 @@ def fit_prior(
             "scale": [float(v) for v in scale],
         },
         "ranking": {
-            "method": chosen.rstrip("0123456789") if chosen.startswith("knn") else chosen,
-            "k_neighbors": int(knn_best[3:]),
+            "method": spec["method"],
+            "ranker": chosen,
+            "k_neighbors": int(knn_spec["k"]),
             "length": length,
+            "metric_weights": None if weights is None else [float(v) for v in weights],
+            "anchors": [ids[i] for i in anchors] if spec["anchored"] else [],
             "portfolio": portfolio,
             "model_file": model_file,
             "loto": summary,
@@ -301,6 +357,14 @@ def fit_prior(
     out = Path(out_dir)
     write_files(out, files, manifest)
     return out
+
+
+def _anchor_columns(configs: Sequence[dict[str, Any]]) -> list[int]:
+    """Columns of the candidates that are a model family's default configuration."""
+    from autometa.space import config_id, default_configs
+
+    defaults = {config_id(c) for c in default_configs()}
+    return [i for i, c in enumerate(configs) if config_id(c) in defaults]
 
 
 def _version() -> str:

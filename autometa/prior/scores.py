@@ -16,9 +16,12 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "anchored_order",
+    "distances",
     "greedy_portfolio",
     "knn_predict",
     "lgbm_fit",
+    "metric_weights",
     "normalised_scores",
     "portfolio_order",
     "raw_scores",
@@ -108,13 +111,74 @@ def portfolio_order(norm: np.ndarray, size: int = 32) -> np.ndarray:
     return np.array(chosen + rest, dtype=int)
 
 
+def metric_weights(Z: np.ndarray, norm: np.ndarray, power: float = 2.0) -> np.ndarray:
+    """Weights of the meta-features in the task distance, learned from the score table.
+
+    Two tasks are close in *performance space* when the configurations score alike on them
+    (root mean square difference of their normalised scores). A meta-feature earns weight in
+    proportion to the Spearman correlation, over all pairs of tasks, between the pair's
+    difference in that meta-feature and the pair's performance distance (negative correlations
+    count as 0), raised to ``power`` to favour the informative ones. The weights average 1;
+    with no informative meta-feature they are all 1 (the plain Euclidean distance).
+    """
+    from scipy.stats import rankdata
+
+    n, d = Z.shape
+    if n < 4 or d == 0:
+        return np.ones(d)
+    filled = np.nan_to_num(norm, nan=0.0)
+    iu = np.triu_indices(n, 1)
+    perf = np.sqrt(((filled[:, None, :] - filled[None, :, :]) ** 2).mean(axis=2))[iu]
+    diffs = np.abs(Z[:, None, :] - Z[None, :, :])[iu]  # (pairs, d)
+    rp = rankdata(perf)
+    rp = (rp - rp.mean()) / max(rp.std(), 1e-12)
+    rd = rankdata(diffs, axis=0)
+    sd = rd.std(axis=0)
+    rd = (rd - rd.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    corr = np.where(sd > 0, (rd * rp[:, None]).mean(axis=0), 0.0)
+    w = np.clip(corr, 0.0, None) ** power
+    if not np.isfinite(w).all() or w.sum() <= 0:
+        return np.ones(d)
+    return w / w.mean()
+
+
+def distances(x: np.ndarray, Z: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Weighted Euclidean distances from ``x`` to each row of ``Z``."""
+    sq = (Z - x) ** 2
+    if weights is not None:
+        sq = sq * weights
+    return np.sqrt(sq.sum(axis=1))
+
+
+def anchored_order(expected: np.ndarray, anchors: Sequence[int]) -> np.ndarray:
+    """The best expected configuration, then the anchors by expected score, then the rest.
+
+    The anchors are the model families' default configurations: robust on almost any task,
+    they cover the next suggestions while the ranker's own estimates, averaged over a few
+    neighbours and noisy for the many tuned candidates, decide the first one and the order.
+    """
+    order = [int(i) for i in np.argsort(-expected, kind="stable")]
+    if not order:
+        return np.array([], dtype=int)
+    anchor_set = {int(a) for a in anchors}
+    first = order[0]
+    head = [first] + [i for i in order if i in anchor_set and i != first]
+    chosen = set(head)
+    return np.array(head + [i for i in order if i not in chosen], dtype=int)
+
+
 def similarities(distances: np.ndarray, length: float) -> np.ndarray:
     """Similarity in (0, 1]: ``1 / (1 + d / length)``."""
     return 1.0 / (1.0 + np.asarray(distances) / max(length, 1e-12))
 
 
 def knn_predict(
-    x: np.ndarray, Z: np.ndarray, norm: np.ndarray, k: int, length: float
+    x: np.ndarray,
+    Z: np.ndarray,
+    norm: np.ndarray,
+    k: int,
+    length: float,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Expected normalised score of each configuration from the ``k`` nearest tasks.
 
@@ -128,6 +192,8 @@ def knn_predict(
     k : int
     length : float
         Distance scale of the similarity.
+    weights : ndarray of shape (n_features,), optional
+        Meta-feature weights of the distance (:func:`metric_weights`); default all 1.
 
     Returns
     -------
@@ -137,7 +203,7 @@ def knn_predict(
     neighbours : ndarray of int
         Indices of the neighbours, nearest first.
     """
-    d = np.sqrt(((Z - x) ** 2).sum(axis=1))
+    d = distances(x, Z, weights)
     nn = np.argsort(d, kind="stable")[: max(1, min(k, len(d)))]
     w = similarities(d[nn], length)
     sub = norm[nn]

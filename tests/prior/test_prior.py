@@ -34,9 +34,11 @@ def test_rank_and_neighbors(tiny_prior):
     assert len(ranked) == 6 and all(isinstance(s, Suggestion) for s in ranked)
     assert len({s.config_id for s in ranked}) == 6
     assert all(0.0 <= s.expected_score <= 1.0 and s.spread >= 0 for s in ranked)
-    if prior.method != "portfolio":
-        scores = [s.expected_score for s in ranked]
+    scores = [s.expected_score for s in ranked]
+    if prior.method != "portfolio" and not prior.info()["anchors"]:
         assert scores == sorted(scores, reverse=True)
+    elif prior.method != "portfolio":
+        assert scores[0] == max(scores)
     assert prior.rank(mf, k=2) == ranked[:2]
     only = prior.rank(mf, families=["knn"])
     assert len(only) == 3 and {s.family for s in only} == {"knn"}
@@ -127,3 +129,49 @@ def test_refit_removes_a_stale_model(tiny_store, tmp_path):
     fit_prior(tiny_store, out, method="knn")
     assert not (out / "ranker.lgbm.txt").exists()
     assert load_prior(out).method == "knn"
+
+
+def test_metric_weights_favour_the_informative_meta_feature():
+    from autometa.prior.scores import metric_weights
+
+    rng = np.random.default_rng(0)
+    informative = rng.normal(size=30)
+    Z = np.column_stack([informative, rng.normal(size=30), rng.normal(size=30)])
+    # scores that depend on the first meta-feature only
+    norm = 1 / (1 + np.exp(-np.outer(informative, np.linspace(-2, 2, 8))))
+    w = metric_weights(Z, norm)
+    assert w.shape == (3,) and np.isclose(w.mean(), 1.0)
+    assert w[0] > 2.5 and w[0] > 5 * max(w[1], w[2])
+    # nothing informative (constant scores): the plain Euclidean distance
+    assert np.allclose(metric_weights(Z, np.ones((30, 8))), 1.0)
+
+
+def test_anchored_order_puts_defaults_after_the_best_guess():
+    from autometa.prior.scores import anchored_order
+
+    expected = np.array([0.2, 0.9, 0.5, 0.7, 0.1])
+    assert list(anchored_order(expected, [4, 2])) == [1, 2, 4, 3, 0]
+    # the best guess is itself a default: it is not repeated
+    assert list(anchored_order(expected, [1, 0])) == [1, 0, 3, 2, 4]
+    assert list(anchored_order(expected, [])) == [1, 3, 2, 0, 4]
+
+
+def test_knn_prior_with_learned_distance_and_anchors(tiny_store, tmp_path):
+    from autometa.prior.fit import parse_ranker
+    from autometa.space import config_id, default_configs
+
+    out = fit_prior(tiny_store, tmp_path / "k", method="knn")
+    prior = load_prior(out)
+    info = prior.info()
+    manifest = json.loads((out / "manifest.json").read_text())
+    spec = parse_ranker(manifest["ranking"]["ranker"])
+    assert spec["method"] == "knn" and spec["k"] == info["k_neighbors"]
+    assert info["learned_metric"] is spec["learned_metric"]
+    defaults = {config_id(c) for c in default_configs()}
+    if spec["anchored"]:
+        assert info["anchors"] and set(info["anchors"]) <= defaults
+        ranked = [s.config_id for s in prior.rank(prior.meta_features_table.iloc[0].to_dict())]
+        anchors = [c for c in ranked[1:] if c in set(info["anchors"])]
+        assert ranked[1 : 1 + len(anchors)] == anchors
+    loto = info["leave_one_task_out"]
+    assert {"wknn5", "knn5+anchors", "wknn5+anchors"} <= set(loto)
