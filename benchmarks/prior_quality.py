@@ -111,6 +111,20 @@ def _nested(norm: np.ndarray, Z: np.ndarray, anchors: list[int], ks=KS) -> tuple
     return out, picks
 
 
+def _paired(results: dict, ours: str, others: list[str], names: dict) -> pd.DataFrame:
+    rows = []
+    for other in others:
+        row = {"against": names[other]}
+        for j, k in enumerate(KS):
+            d = results[ours][:, j] - results[other][:, j]
+            d = d[~np.isnan(d)]
+            w, l_ = int((d > 1e-3).sum()), int((d < -1e-3).sum())
+            row[f"top-{k}"] = f"{w} / {len(d) - w - l_} / {l_}"
+            row[f"top-{k} mean diff"] = float(d.mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _markdown(table: pd.DataFrame) -> str:
     cells = [[str(c) for c in table.columns]] + [
         [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
@@ -211,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         f"meta-features: {meta['extractor']}. Benchmark time {elapsed:.0f} s."
     )
     text = _markdown(table)
+    if "nested" in results:
+        text += (
+            "\n\nThe nested prior against each baseline, task by task (wins / ties / losses; a tie "
+        )
+        text += "is a difference of at most 0.001):\n\n"
+        text += _markdown(_paired(results, "nested", ["defaults", "random", "zeroshot"], names))
     if picks:
         text += (
             "\n\nRanker chosen by the nested selection (number of held-out tasks): "

@@ -57,7 +57,7 @@ def raw_scores(evaluations: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFra
     n_folds = ev.groupby("task")["fold"].max() + 1
     grouped = ev.groupby(["task", "config_id"])
     count = grouped["fold"].nunique()
-    ok = grouped["state"].agg(lambda s: bool((s == "ok").all()))
+    ok = (ev["state"] == "ok").groupby([ev["task"], ev["config_id"]]).all()
     mean = grouped[metric].mean()
     complete = count.to_numpy() >= n_folds.reindex(count.index.get_level_values(0)).to_numpy()
     cell = pd.Series(np.where(ok.to_numpy(), mean.to_numpy(), -np.inf), index=count.index)
