@@ -69,7 +69,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         a path to one built with ``autometa meta-train``, or ``None`` for a cold start (each
         family's library default first, then TPE).
     n_suggestions : int or None, default=None
-        How many of the prior's suggestions to evaluate first; ``None`` adapts to the budget.
+        How many of the prior's suggestions to evaluate first. ``None``: at least one more
+        than the number of model families (the prior's first pick, then, with the shipped
+        prior, each family's default in the prior's order), more with more time per row.
     fewshot : {"auto", True, False}, default="auto"
         The meta-trained few-shot learner (an in-context transformer). ``"auto"``: it is the
         model for training sets of at most ``FEWSHOT_MAX_ROWS`` rows (no search then: one
@@ -443,7 +445,11 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
 
             # the prior's own extractor and seed, so features compare with its tasks'
             self.meta_features_ = extract_metafeatures(Xt, yc, random_state=0)
-            k = self.n_suggestions or _n_suggestions(float(self.time_budget), len(yc))
+            # never fewer than the cold start tries: the prior's first pick and every
+            # family's default (its ranking puts them next), more with more time per row
+            k = self.n_suggestions or max(
+                _n_suggestions(float(self.time_budget), len(yc)), len(defaults) + 1
+            )
             ranked = _affordable_first(
                 prior.rank(self.meta_features_, families=families),
                 k,

@@ -41,6 +41,20 @@ def test_prior_suggestions_are_evaluated_first(credit):
     ]
 
 
+def test_a_small_budget_still_suggests_every_family_default(credit):
+    from autometa.space import config_id, default_configs
+
+    X, y = credit
+    families = ["lightgbm", "logistic_regression", "random_forest", "knn"]
+    clf = AutoMetaClassifier(
+        time_budget=10, n_trials=1, families=families, random_state=0, isolation="none", cv=3
+    ).fit(X, y)
+    ids = [config_id(s["config"]) for s in clf.suggestions_]
+    assert len(ids) >= len(families) + 1
+    # the shipped prior ranks its first pick, then the family defaults
+    assert {config_id(c) for c in default_configs(families)} <= set(ids[: len(families) + 1])
+
+
 def test_a_five_second_budget_returns_a_model(credit):
     X, y = credit
     start = time.monotonic()
