@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from autometa.fewshot import FewShotClassifier, load_weights  # noqa: E402
 from autometa.fewshot._arff import load_dataset  # noqa: E402
+from autometa.fewshot.family import METHOD as FEWSHOT_METHOD  # noqa: E402
 
 SMALL = 200
 SIZES = (32, 64, 128)
@@ -63,15 +64,25 @@ def _objectify(X: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _weights_for(method: str, weights):
+    """``--weights`` are the in-context model's; a combined method takes them for that part."""
+    from autometa.fewshot.classifier import COMBINED
+
+    if weights is None or method == "icl":
+        return weights
+    return {"icl": weights} if method in COMBINED else None
+
+
 def make_systems(with_automl: bool, time_budget: float, weights=None,
-                 search_only: bool = False) -> dict:
+                 search_only: bool = False, method: str = "icl") -> dict:
     from lightgbm import LGBMClassifier
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     def fewshot(X, seed):
-        return FewShotClassifier(random_state=seed, weights=weights), X
+        return FewShotClassifier(method=method, random_state=seed,
+                                 weights=_weights_for(method, weights)), X
 
     def logreg(X, seed):
         return make_pipeline(_preprocessor(X), LogisticRegression(max_iter=2000)), _objectify(X)
@@ -186,11 +197,13 @@ def run_task(X, y, size, repeats, systems, max_test, automl_repeats):
     return rows
 
 
-def time_predict(n_query=1000, n_support=128, n_features=10, repeats=7, weights=None) -> dict:
+def time_predict(n_query=1000, n_support=128, n_features=10, repeats=7, weights=None,
+                 method="icl") -> dict:
     from sklearn.datasets import make_classification
 
     X, y = make_classification(n_query + n_support, n_features, random_state=0)
-    clf = FewShotClassifier(random_state=0, n_jobs=1, weights=weights)
+    clf = FewShotClassifier(method=method, random_state=0, n_jobs=1,
+                            weights=_weights_for(method, weights))
     t0 = time.perf_counter()
     clf.fit(X[:n_support], y[:n_support])
     fit_s = time.perf_counter() - t0
@@ -204,7 +217,7 @@ def time_predict(n_query=1000, n_support=128, n_features=10, repeats=7, weights=
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return {"load": load, "fit_s": fit_s, "median_s": float(np.median(times)),
             "min_s": float(np.min(times)), "cpu_s": float(np.median(cpu)),
-            "n_estimators": clf.n_estimators, "n_features": n_features}
+            "n_estimators": clf.n_estimators, "n_features": n_features, "method": method}
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
@@ -242,7 +255,8 @@ def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict) 
         for size, r in by_size.iterrows():
             lines.append(f"| {size} | " + " | ".join(f"{v:.4f}" for v in r) + " |")
         lines.append("")
-    lines += [f"predict_proba, {timing['n_query']} query rows x {timing['n_support']} support "
+    lines += [f"predict_proba of FewShotClassifier(method={timing['method']!r}), "
+              f"{timing['n_query']} query rows x {timing['n_support']} support "
               f"rows x {timing['n_features']} features, n_estimators={timing['n_estimators']}, "
               f"1 thread: median {timing['median_s'] * 1000:.0f} ms (min "
               f"{timing['min_s'] * 1000:.0f} ms) over 7 calls, median CPU time "
@@ -259,6 +273,9 @@ def method_systems(names: list, template: str | None, notes: list) -> dict:
 
     out = {}
     for m in names:
+        if m == "icl":  # the in-context transformer alone (the shipped or --weights weights)
+            out["fewshot-icl"] = lambda X, seed: (FewShotClassifier(random_state=seed), X)
+            continue
         if m not in METHODS:
             raise SystemExit(f"unknown method {m!r}; expected some of {sorted(METHODS)}")
         if template:
@@ -336,6 +353,9 @@ def main(argv=None) -> int:
                          "learner (by default, training sets of <= 200 rows go to it)")
     ap.add_argument("--skip-seen", action="store_true", help="skip meta-training datasets")
     ap.add_argument("--weights", default=None, help="weights to benchmark (default: shipped)")
+    ap.add_argument("--fewshot-method", default=FEWSHOT_METHOD,
+                    help="the learner of the 'fewshot' system (default: the one AutoMetaClassifier "
+                         f"uses, {FEWSHOT_METHOD!r})")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/fewshot.md")
     ap.add_argument("--doc", default=str(ROOT / "docs" / "fewshot.md"))
     ap.add_argument("--methods", default=None,
@@ -359,7 +379,8 @@ def main(argv=None) -> int:
         notes.append(f"the full autometa search was skipped: {reason}.")
         print("NOTE:", notes[-1])
     systems = make_systems(not args.no_automl and reason is None, args.time_budget, args.weights,
-                           args.automl_search_only)
+                           args.automl_search_only, args.fewshot_method)
+    notes.append(f"fewshot is FewShotClassifier(method={args.fewshot_method!r}).")
     if not args.no_automl and reason is None and not args.automl_search_only:
         notes.append("AutoMetaClassifier's default hands training sets of at most 200 rows to "
                      "the few-shot learner, so autometa here is that learner with another seed; "
@@ -414,7 +435,7 @@ def main(argv=None) -> int:
         frames[title] = df
         print(f"\n{title}\n{agg.round(4).to_string()}\n\nmean ROC AUC by size\n"
               f"{by_size.round(4).to_string()}")
-    timing = time_predict(weights=args.weights)
+    timing = time_predict(weights=args.weights, method=args.fewshot_method)
     timing.update(n_query=1000, n_support=128)
     print(f"\npredict_proba 1000 x 128: median {timing['median_s'] * 1000:.1f} ms, "
           f"min {timing['min_s'] * 1000:.1f} ms, CPU time {timing['cpu_s'] * 1000:.1f} ms "

@@ -25,6 +25,12 @@ from sklearn.utils.validation import (
 
 from autometa.fewshot.preprocessing import TRANSFORMS, encode_features, make_plan, pad_features
 
+#: Methods that average the probabilities of several learners, each with ``n_estimators``
+#: members. ``"icl+fomaml"``: the in-context transformer and first-order MAML, the two
+#: learners that do best alone; together they beat either (docs/fewshot.md), and
+#: AutoMetaClassifier's few-shot fallback uses them.
+COMBINED: dict[str, tuple[str, ...]] = {"icl+fomaml": ("icl", "fomaml")}
+
 
 def _resolve_device(device: str) -> str:
     import torch
@@ -80,6 +86,10 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         with those of the training rows); see docs/fewshot.md. Methods whose weights do
         not ship with the package need ``weights=``; fit raises
         :class:`~autometa.fewshot.FewShotWeightsError` naming the training command.
+        ``"icl+fomaml"``: the average of the in-context transformer's and first-order MAML's
+        probabilities (``weights`` is then None or ``{"icl": path, "fomaml": path}``); the
+        best of all on the tiny-data benchmark, and what AutoMetaClassifier's few-shot
+        fallback uses.
 
     Attributes
     ----------
@@ -133,10 +143,20 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         positive_int("batch_size", 1)
         from autometa.fewshot.methods import METHOD_NAMES
 
-        if not isinstance(self.method, str) or self.method not in METHOD_NAMES:
+        names = (*METHOD_NAMES, *COMBINED)
+        if not isinstance(self.method, str) or self.method not in names:
             raise ValueError(
                 f"The 'method' parameter of FewShotClassifier must be one of "
-                f"{', '.join(map(repr, METHOD_NAMES))}. Got {self.method!r} instead."
+                f"{', '.join(map(repr, names))}. Got {self.method!r} instead."
+            )
+        if self.method in COMBINED and not (
+            self.weights is None
+            or (isinstance(self.weights, dict) and set(self.weights) <= set(COMBINED[self.method]))
+        ):
+            raise ValueError(
+                f"The 'weights' parameter of FewShotClassifier with method={self.method!r} must "
+                f"be None (the shipped weights) or a dict with keys among "
+                f"{list(COMBINED[self.method])}. Got {self.weights!r} instead."
             )
         if not (
             self.n_jobs is None
@@ -239,6 +259,8 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._check_params()
+        if self.method in COMBINED:
+            return self._fit_combined(X, y)
         if self._mixed(X):
             x, is_cat, n_levels = self._matrix(X, fitting=True)
             y = column_or_1d(y, warn=True)
@@ -288,6 +310,29 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
                 for m in members:
                     m["support"] = self._fit_support(m, x, y_enc, g)
         self.members_ = members
+        return self
+
+    def _fit_combined(self, X, y) -> FewShotClassifier:
+        """Fit one classifier per part of a combined method; predictions average them."""
+        weights = self.weights or {}
+        params = self.get_params()
+        self.parts_ = []
+        for name in COMBINED[self.method]:
+            part = FewShotClassifier(**{**params, "method": name, "weights": weights.get(name)})
+            self.parts_.append(part.fit(X, y))
+        first = self.parts_[0]
+        self.classes_, self.n_features_in_ = first.classes_, first.n_features_in_
+        if hasattr(first, "feature_names_in_"):
+            self.feature_names_in_ = first.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.metadata_ = {
+            "method": self.method,
+            "parts": {
+                n: p.metadata_ for n, p in zip(COMBINED[self.method], self.parts_, strict=True)
+            },
+        }
+        self.members_ = [m for p in self.parts_ for m in p.members_]
         return self
 
     def _encode_member(self, m: dict, xs: np.ndarray, xq: np.ndarray):
@@ -347,6 +392,8 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self, "members_")
+        if self.method in COMBINED:
+            return np.mean([p.predict_proba(X) for p in self.parts_], axis=0)
         xq, _, _ = self._matrix(X, fitting=False)
         k = len(self.classes_)
         if k == 1:

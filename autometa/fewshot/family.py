@@ -9,11 +9,15 @@ from typing import Any
 
 from autometa.fewshot.classifier import FewShotClassifier
 
-__all__ = ["FEWSHOT_FAMILY", "FewShotFamily"]
+__all__ = ["FEWSHOT_FAMILY", "METHOD", "FewShotFamily"]
+
+#: The learner of the family: the in-context transformer averaged with first-order MAML,
+#: which beats either alone on the tiny-data benchmark (docs/fewshot.md).
+METHOD = "icl+fomaml"
 
 
 class FewShotFamily:
-    """Space, default and builder of the in-context few-shot learner.
+    """Space, default and builder of the few-shot learner (``METHOD``).
 
     Attributes
     ----------
@@ -46,7 +50,7 @@ class FewShotFamily:
             device=device,
             random_state=random_state,
             n_jobs=1 if n_jobs is None else n_jobs,
-            **params,
+            **{"method": METHOD, **params},
         )
 
 

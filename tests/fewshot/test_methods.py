@@ -359,3 +359,32 @@ def test_shipped_method_weights():
         else:
             with pytest.raises(FewShotWeightsError, match=f"--method {name}"):
                 FewShotClassifier(method=name).fit(X[:40], y[:40])
+
+
+def test_combined_method_averages_its_parts():
+    from autometa.fewshot.classifier import COMBINED
+
+    X, y = _task(n=120)
+    combined = FewShotClassifier(method="icl+fomaml", n_estimators=2, random_state=3)
+    combined.fit(X[:60], y[:60])
+    parts = [
+        FewShotClassifier(method=name, n_estimators=2, random_state=3).fit(X[:60], y[:60])
+        for name in COMBINED["icl+fomaml"]
+    ]
+    expected = np.mean([p.predict_proba(X[60:]) for p in parts], axis=0)
+    np.testing.assert_allclose(combined.predict_proba(X[60:]), expected, rtol=1e-6)
+    assert combined.metadata_["method"] == "icl+fomaml"
+    assert set(combined.metadata_["parts"]) == {"icl", "fomaml"}
+    assert combined.n_features_in_ == X.shape[1]
+    assert roc_auc_score(y[60:], combined.predict_proba(X[60:])[:, 1]) > 0.8
+    with pytest.raises(ValueError, match="'weights' parameter .* method='icl\\+fomaml'"):
+        FewShotClassifier(method="icl+fomaml", weights="some/path.pt").fit(X[:60], y[:60])
+    with pytest.raises(ValueError, match="'weights' parameter"):
+        FewShotClassifier(method="icl+fomaml", weights={"maml": "x.pt"}).fit(X[:60], y[:60])
+
+
+def test_the_search_family_uses_the_combined_learner():
+    from autometa.fewshot.family import FEWSHOT_FAMILY, METHOD
+
+    model = FEWSHOT_FAMILY.build(FEWSHOT_FAMILY.default(), random_state=0, n_jobs=1, device="cpu")
+    assert model.method == METHOD == "icl+fomaml"
