@@ -34,9 +34,11 @@ __all__ = ["FEWSHOT_MAX_ROWS", "AutoMetaClassifier"]
 
 #: Training sets with at most this many rows go to the few-shot learner when
 #: ``fewshot="auto"``. Set from ``benchmarks/fewshot.py`` (docs/fewshot.md): on held-out
-#: datasets the few-shot learner is the best system at 32 training rows, and level with or
-#: slightly behind random forest and logistic regression at 64 and 128 rows.
-FEWSHOT_MAX_ROWS = 50
+#: datasets the few-shot learner is ahead of random forest, logistic regression and LightGBM
+#: at 32, 64 and 128 training rows, but a 10 s search is ahead of it at every size measured
+#: (32 rows and more), so only smaller training sets skip the search (cross-validation folds
+#: would hold about 10 rows there).
+FEWSHOT_MAX_ROWS = 31
 
 logger = logging.getLogger("autometa")
 
@@ -73,10 +75,11 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         than the number of model families (the prior's first pick, then, with the shipped
         prior, each family's default in the prior's order), more with more time per row.
     fewshot : {"auto", True, False}, default="auto"
-        The meta-trained few-shot learner (an in-context transformer). ``"auto"``: it is the
-        model for training sets of at most ``FEWSHOT_MAX_ROWS`` rows (no search then: one
-        cross-validated trial reports its score), and one family among the others on larger
-        data. ``True``: always the model. ``False``: never used.
+        The meta-trained few-shot learner (``FewShotClassifier(method="icl+fomaml")``).
+        ``"auto"``: it is the model for training sets of at most ``FEWSHOT_MAX_ROWS`` rows
+        or that cross-validation cannot split (no search then: one cross-validated trial
+        reports its score when folds can be made), and one family among the others on
+        larger data. ``True``: always the model. ``False``: never used.
     random_state : int, numpy Generator or None, default=None
     n_jobs : int, default=1
         Threads for each model fit.
@@ -269,14 +272,16 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
                 "least 2 classes."
             )
         yc = self._label_encoder.transform(y_arr).astype(np.int64)
-        self.fewshot_used_ = self._use_fewshot(len(yc))
-        cv_possible = True
         try:
             check_cv_possible(yc)
-        except ValueError:
-            if not self.fewshot_used_:
-                raise
-            cv_possible = False  # the few-shot learner needs no folds; it is just not scored
+            cv_error = None
+        except ValueError as exc:
+            cv_error = exc
+        # the few-shot learner needs no folds: data CV cannot split goes to it, unscored
+        self.fewshot_used_ = self._use_fewshot(len(yc), cv_possible=cv_error is None)
+        if cv_error is not None and not self.fewshot_used_:
+            raise cv_error
+        cv_possible = cv_error is None
         n_classes = len(self.classes_)
         self.metric_ = resolve_metric(self.metric, n_classes)
         rng = np.random.default_rng(
@@ -390,7 +395,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.timings_["refit"] = time.monotonic() - t_refit
         return self
 
-    def _use_fewshot(self, n_rows: int) -> bool:
+    def _use_fewshot(self, n_rows: int, cv_possible: bool = True) -> bool:
         if self.fewshot is False or "fewshot" not in space.FAMILIES:
             if self.fewshot is True:
                 raise AutoMetaError("fewshot=True, but the few-shot learner is not available.")
@@ -399,7 +404,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             return True
         if self.families is not None and "fewshot" not in self.families:
             return False
-        return n_rows <= FEWSHOT_MAX_ROWS
+        return n_rows <= FEWSHOT_MAX_ROWS or not cv_possible
 
     def _isolation(self, Xt, yc):
         """The worker process for trials (or None) and the per-trial time limit."""

@@ -324,7 +324,7 @@ def _git_describe(src: Path) -> str:
 
 
 def run(args) -> None:
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # workers run in the source tree (--src)
     names = args.datasets or select_datasets(args.n_datasets, args.pool)
     m = manifest().set_index("name")
     print(f"datasets ({len(names)}):")

@@ -174,3 +174,33 @@ def test_ensemble_off_gives_the_single_best():
     clf = AutoMetaClassifier(**{**FAST, "ensemble": False}).fit(X, y)
     assert len(clf.ensemble_weights_) == 1
     assert next(iter(clf.ensemble_weights_)) == clf.leaderboard_.iloc[0]["trial"]
+
+
+def test_tiny_data_rule_uses_the_few_shot_learner():
+    from autometa.estimator import FEWSHOT_MAX_ROWS
+
+    rng = np.random.default_rng(0)
+    n = FEWSHOT_MAX_ROWS
+    X = rng.normal(size=(n, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = AutoMetaClassifier(time_budget=10, random_state=0, prior=None).fit(X, y)
+    assert clf.fewshot_used_ and len(clf.leaderboard_) == 1
+    assert clf.best_config_["family"] == "fewshot"
+    assert clf.predict_proba(X).shape == (n, 2)
+    # just above the threshold: a search
+    X2 = rng.normal(size=(n + 30, 3))
+    y2 = (X2[:, 0] > 0).astype(int)
+    clf2 = AutoMetaClassifier(time_budget=6, n_trials=3, random_state=0, prior=None).fit(X2, y2)
+    assert not clf2.fewshot_used_ and len(clf2.leaderboard_) > 1
+
+
+def test_data_cross_validation_cannot_split_goes_to_the_few_shot_learner():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(64, 3))
+    y = np.array([0] * 62 + [1, 2])  # two singleton classes: no stratified folds
+    with pytest.warns(Warning):
+        clf = AutoMetaClassifier(time_budget=10, random_state=0, prior=None).fit(X, y)
+    assert clf.fewshot_used_
+    assert clf.predict_proba(X).shape == (64, 3)
+    with pytest.raises(ValueError, match="fewer than two of them have 2 or more rows"):
+        AutoMetaClassifier(time_budget=10, fewshot=False, prior=None).fit(X, y)
