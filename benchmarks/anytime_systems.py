@@ -159,6 +159,8 @@ def run_optuna_lgbm(Xtr, ytr, budget: float, metric: str, k: int) -> tuple:
     from lightgbm import LGBMClassifier
     from sklearn.model_selection import StratifiedKFold
 
+    from autometa.space import FAMILIES
+
     start = time.monotonic()
     deadline = start + budget
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -170,16 +172,7 @@ def run_optuna_lgbm(Xtr, ytr, budget: float, metric: str, k: int) -> tuple:
         return LGBMClassifier(**p, subsample_freq=1, n_jobs=1, verbosity=-1, random_state=0)
 
     def objective(trial: optuna.Trial) -> float:
-        p = {
-            "n_estimators": trial.suggest_int("n_estimators", 16, 1024, log=True),
-            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
-            "num_leaves": trial.suggest_int("num_leaves", 4, 256, log=True),
-            "min_child_samples": trial.suggest_int("min_child_samples", 2, 100, log=True),
-            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
-            "reg_alpha": trial.suggest_float("reg_alpha", 1e-8, 10.0, log=True),
-            "reg_lambda": trial.suggest_float("reg_lambda", 1e-8, 10.0, log=True),
-        }
+        p = FAMILIES["lightgbm"].suggest(trial)  # autometa's LightGBM ranges
         oof, t = np.zeros((len(ytr), k)), time.monotonic()
         for tr, va in splits:
             if time.monotonic() > deadline:
