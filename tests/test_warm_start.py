@@ -36,9 +36,44 @@ def test_prior_suggestions_are_evaluated_first(credit):
     ]
     assert clf.meta_features_ and all(isinstance(v, float) for v in clf.meta_features_.values())
     prior = load_prior("default")
-    assert [s.config for s in prior.rank(clf.meta_features_, k=4)] == [
-        s["config"] for s in clf.suggestions_
+    ranked = prior.rank(clf.meta_features_, families=clf.search_families_, k=4)
+    assert [s.config for s in ranked] == [s["config"] for s in clf.suggestions_]
+
+
+def test_the_prior_focuses_the_search_on_the_families_of_its_best_configurations(credit):
+    from autometa.estimator import FOCUS_FAMILIES
+    from autometa.space import family_names
+
+    X, y = credit
+    kw = dict(time_budget=60, n_trials=14, random_state=0, isolation="none", cv=3)
+    warm = AutoMetaClassifier(**kw).fit(X, y)
+    cold = AutoMetaClassifier(prior=None, **kw).fit(X, y)
+    applicable = family_names(n_rows=len(y))
+    assert cold.search_families_ == applicable
+    prior = load_prior("default")
+    known = {s.family for s in prior.rank(warm.meta_features_)}
+    best = {}
+    for s in prior.rank(warm.meta_features_):
+        best[s.family] = max(best.get(s.family, -1.0), s.expected_score)
+    top = sorted(best, key=lambda f: -best[f])[:FOCUS_FAMILIES]
+    assert warm.search_families_ == [f for f in applicable if f in top or f not in known]
+    assert len(warm.search_families_) < len(applicable)
+    # every trial, the prior's and TPE's, is in those families
+    assert set(warm.leaderboard_.family) <= set(warm.search_families_)
+    assert set(warm.leaderboard_.source) <= {"prior", "tpe"}
+
+
+def test_focus_keeps_the_best_families_and_those_the_prior_does_not_know():
+    from types import SimpleNamespace
+
+    from autometa.estimator import _focus_families
+
+    ranked = [
+        SimpleNamespace(family=f, expected_score=e)
+        for f, e in [("a", 0.9), ("b", 0.2), ("a", 0.1), ("c", 0.5), ("d", float("nan"))]
     ]
+    assert _focus_families(ranked, ["d", "c", "b", "a", "z"], 2) == ["c", "a", "z"]
+    assert _focus_families(ranked, ["a", "b", "c", "d"], 9) == ["a", "b", "c", "d"]
 
 
 def test_a_small_budget_still_suggests_every_family_default(credit):
