@@ -319,7 +319,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         else:
             t_prepared = time.monotonic()
             work = len(splits[0][0]) * len(splits)  # training rows one trial fits
-            enqueue, families = self._suggestions(Xt, yc, families, deadline, work)
+            enqueue, families = self._suggestions(Xt, yc, families, deadline, work, len(splits))
             self.timings_["prior"] = time.monotonic() - t_prepared
         self.search_families_ = list(families)
         spec = None
@@ -437,7 +437,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         return FoldRunner(Xt, yc, n_jobs=self.n_jobs, memory_limit_mb=limit), trial_limit
 
     def _suggestions(
-        self, Xt, yc, families, deadline, work
+        self, Xt, yc, families, deadline, work, fits
     ) -> tuple[list[tuple[dict, str]], list[str]]:
         """The configurations evaluated first (the prior's, else each family's default) and
         the families the search samples from."""
@@ -468,13 +468,27 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             ranked = prior.rank(self.meta_features_, families=families)
             focus = _focus_families(ranked, families, FOCUS_FAMILIES)
             ranked = [s for s in ranked if s.family in focus]
-            # never fewer than the cold start tries in these families: the prior's first pick
-            # and every family's default (its ranking puts them next), more with more time
-            n_defaults = sum(c["family"] in focus for c, _ in defaults)
+            known = {s.family for s in ranked}  # families the prior has evaluations of
+            # Never fewer than the cold start tries in these families: the prior's first pick
+            # and every family's default (its ranking puts them next), those a small budget
+            # can afford first; then its other suggestions, more with more time per row.
+            seconds = deadline - time.monotonic()
+            anchor_ids = {space.config_id(c) for c, _ in defaults}
+            is_anchor = [
+                i == 0 or space.config_id(s.config) in anchor_ids for i, s in enumerate(ranked)
+            ]
+            head = [s for s, a in zip(ranked, is_anchor, strict=True) if a]
+            tail = [s for s, a in zip(ranked, is_anchor, strict=True) if not a]
+            head = _affordable_first(head, len(head), seconds, work, fits)
             k = self.n_suggestions or max(
-                _n_suggestions(float(self.time_budget), len(yc)), n_defaults + 1
+                _n_suggestions(float(self.time_budget), len(yc)), len(head)
             )
-            ranked = _affordable_first(ranked, k, seconds=deadline - time.monotonic(), work=work)
+            tail = _affordable_first(tail, max(0, k - len(head)), seconds, work, fits)
+            ranked = (head + tail)[:k]
+            # the defaults of families the prior has no evaluations of, as in a cold start
+            unknown = [
+                (c, src) for c, src in defaults if c["family"] in focus and c["family"] not in known
+            ]
         except Exception as exc:  # describing the data must never cost the user a model
             warnings.warn(
                 f"Meta-features or the prior's ranking failed ({type(exc).__name__}: {exc}); "
@@ -487,7 +501,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             {"config": s.config, "expected_score": s.expected_score, "spread": s.spread}
             for s in ranked
         ]
-        return [(s.config, "prior") for s in ranked], focus
+        return [(s.config, "prior") for s in ranked] + unknown, focus
 
     def _fallback_trial(self, result, families, yc, reason):
         """A record for the cheapest family's default, fitted on at most 1,000 rows."""
@@ -644,15 +658,16 @@ def _focus_families(ranked: list, families: list[str], m: int) -> list[str]:
     return [f for f in families if f in top or f not in best]
 
 
-def _affordable_first(ranked: list, k: int, seconds: float, work: int) -> list:
+def _affordable_first(ranked: list, k: int, seconds: float, work: int, fits: int) -> list:
     """The prior's order, with suggestions that a small budget can afford moved first.
 
-    A suggestion's cost is its measured seconds per training row (from the prior's
-    evaluations) times the rows one trial fits, with a margin. Those costing at most a quarter
-    of the time left come first, in the prior's order; then those that fit in the time at all;
-    suggestions that cannot finish in time are dropped. Unknown costs count as affordable.
+    A suggestion's cost is its measured fit time (:meth:`Suggestion.fit_seconds`) for the
+    ``fits`` fits and ``work`` training rows of one trial, with a margin. Those costing at
+    most a quarter of the time left come first, in the prior's order; then those that fit in
+    the time at all; suggestions that cannot finish in time are dropped. Unknown costs count as
+    affordable.
     """
-    cost = [1.5 * s.seconds_per_row * work for s in ranked]
+    cost = [1.5 * s.fit_seconds(work, fits) for s in ranked]
     cheap = [s for s, c in zip(ranked, cost, strict=True) if not c > 0.25 * seconds]
     rest = [s for s, c in zip(ranked, cost, strict=True) if 0.25 * seconds < c <= seconds]
     return (cheap + rest)[:k]

@@ -60,7 +60,28 @@ def test_the_prior_focuses_the_search_on_the_families_of_its_best_configurations
     assert len(warm.search_families_) < len(applicable)
     # every trial, the prior's and TPE's, is in those families
     assert set(warm.leaderboard_.family) <= set(warm.search_families_)
-    assert set(warm.leaderboard_.source) <= {"prior", "tpe"}
+    sources = warm.leaderboard_.groupby("source").family.agg(set)
+    assert set(sources.index) <= {"prior", "tpe", "default"}
+    # a family the prior knows nothing of gets its default tried, as in a cold start
+    assert sources.get("default", set()) <= set(applicable) - known
+
+
+def test_the_warm_start_tries_every_family_default_it_can_afford_on_larger_data():
+    from sklearn.datasets import make_classification
+
+    from autometa.space import config_id, default_configs
+
+    X, y = make_classification(3000, 20, random_state=0)
+    clf = AutoMetaClassifier(time_budget=30, n_trials=1, random_state=0, isolation="none")
+    clf.fit(X, y)
+    ids = [config_id(s["config"]) for s in clf.suggestions_]
+    # cheap tuned configurations of one family do not push the other families' defaults out
+    for default in default_configs(clf.search_families_):
+        assert config_id(default) in ids, default["family"]
+    # on 10 s some cannot finish in time: fewer suggestions, still more than one family
+    clf = AutoMetaClassifier(time_budget=10, n_trials=1, random_state=0, isolation="none")
+    clf.fit(X, y)
+    assert 1 < len({s["config"]["family"] for s in clf.suggestions_}) < len(ids)
 
 
 def test_focus_keeps_the_best_families_and_those_the_prior_does_not_know():

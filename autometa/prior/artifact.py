@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from autometa._files import sha256_file
@@ -158,7 +159,7 @@ def load_prior(path: str | os.PathLike[str] = "default") -> Any:
             norm,
             mf,
             booster,
-            cost=_seconds_per_row(evaluations),
+            cost=_fit_costs(evaluations),
         )
     except PriorError:
         raise
@@ -166,13 +167,30 @@ def load_prior(path: str | os.PathLike[str] = "default") -> Any:
         raise PriorError(f"The prior at {str(root)!r} could not be read: {exc}") from exc
 
 
-def _seconds_per_row(evaluations: pd.DataFrame) -> dict[str, float]:
-    """Median fit seconds per training row of each configuration (successful fits)."""
+def _fit_costs(evaluations: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Each configuration's fit time as ``seconds_per_fit + seconds_per_row * rows``.
+
+    A least-squares line through the per-task medians of the successful fits, both terms kept
+    non-negative; a per-row rate alone, measured on small tasks where a fit's fixed cost
+    dominates, overstates what a larger training set costs several-fold.
+    """
     if not {"fit_time", "n_train", "config_id"} <= set(evaluations.columns):
         return {}
     ok = evaluations[(evaluations.get("state", "ok") == "ok") & (evaluations["n_train"] > 0)]
-    per_row = ok["fit_time"] / ok["n_train"]
-    return {str(k): float(v) for k, v in per_row.groupby(ok["config_id"]).median().items()}
+    if "task" in ok.columns:
+        ok = ok.groupby(["config_id", "task"])[["n_train", "fit_time"]].median().reset_index()
+    out: dict[str, tuple[float, float]] = {}
+    for cid, g in ok.groupby("config_id"):
+        n, t = g["n_train"].to_numpy(float), g["fit_time"].to_numpy(float)
+        fixed, per_row = 0.0, float(np.median(t / n))
+        if len(g) >= 3 and n.max() >= 2 * n.min():
+            (a, b), *_ = np.linalg.lstsq(np.c_[np.ones_like(n), n], t, rcond=None)
+            if a >= 0 and b >= 0:
+                fixed, per_row = float(a), float(b)
+            elif b < 0:
+                fixed, per_row = float(np.median(t)), 0.0
+        out[str(cid)] = (fixed, per_row)
+    return out
 
 
 def prior_info(path: str | os.PathLike[str] = "default") -> dict[str, Any]:

@@ -31,14 +31,22 @@ class Suggestion:
         Standard deviation of the normalised score over the nearest tasks.
     source : str
         How the score was estimated (``"prior:knn"``, ``"prior:lgbm"``, ``"prior:portfolio"``).
+    seconds_per_fit, seconds_per_row : float
+        The configuration's fit time on the prior's tasks, ``seconds_per_fit + seconds_per_row
+        * training rows`` (NaN when unknown).
     """
+
+    def fit_seconds(self, rows: int, fits: int = 1) -> float:
+        """Expected seconds of ``fits`` fits on ``rows`` training rows in all (NaN: unknown)."""
+        return fits * self.seconds_per_fit + rows * self.seconds_per_row
 
     config: dict[str, Any] = field(repr=False)
     expected_score: float
     spread: float
     source: str
     config_id: str = ""
-    seconds_per_row: float = float("nan")  # median fit seconds per training row, measured
+    seconds_per_fit: float = float("nan")  # measured fit time: this per fit ...
+    seconds_per_row: float = float("nan")  # ... plus this per training row
 
     @property
     def family(self) -> str:
@@ -73,7 +81,7 @@ class Prior:
         norm: pd.DataFrame,
         metafeatures: pd.DataFrame,
         booster: Any = None,
-        cost: Mapping[str, float] | None = None,
+        cost: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
         self._manifest = copy.deepcopy(dict(manifest))
         self._configs = [copy.deepcopy(dict(c)) for c in configs]
@@ -215,7 +223,8 @@ class Prior:
                 spread=float(spread[i]),
                 source=source,
                 config_id=str(self._ids[i]),
-                seconds_per_row=float(self._cost.get(self._ids[i], np.nan)),
+                seconds_per_fit=float(self._cost.get(self._ids[i], (np.nan, np.nan))[0]),
+                seconds_per_row=float(self._cost.get(self._ids[i], (np.nan, np.nan))[1]),
             )
             for i in order
         ]

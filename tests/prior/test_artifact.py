@@ -115,3 +115,26 @@ def test_no_pickle_in_the_code():
             text = file.read_text()
             for word in ["import pickle", "joblib", "cloudpickle", "np.load(", "allow_pickle"]:
                 assert word not in text, f"{word} in {file}"
+
+
+def test_fit_costs_separate_a_fixed_cost_per_fit_from_a_cost_per_row():
+    import pandas as pd
+
+    from autometa.prior.artifact import _fit_costs
+
+    rows = [100, 200, 400, 800, 1600]
+    ev = pd.DataFrame(
+        {
+            "task": [f"t{n}" for n in rows] * 2,
+            "config_id": ["a"] * 5 + ["b"] * 5,
+            "state": "ok",
+            "n_train": rows * 2,
+            # a: 0.2 s per fit + 1e-4 s per row; b: its time does not grow with the rows
+            "fit_time": [0.2 + 1e-4 * n for n in rows] + [0.5, 0.4, 0.5, 0.45, 0.4],
+        }
+    )
+    costs = _fit_costs(ev)
+    assert costs["a"] == pytest.approx((0.2, 1e-4))
+    assert costs["b"] == (0.45, 0.0)
+    # a per-row rate alone would put 16,000 rows of "a" at 16000 * median(t / n) = 9.6 s
+    assert 5 * costs["a"][0] + 16_000 * costs["a"][1] == pytest.approx(2.6)
