@@ -38,8 +38,22 @@ def load_results(path: Path) -> pd.DataFrame:
     return df
 
 
+def same_cells(df: pd.DataFrame, budgets: list[float]) -> pd.DataFrame:
+    """The rows of the (dataset, outer fold) cells where autometa warm ran at every one of
+    ``budgets``: systems are compared on the same folds (a budget may have fewer)."""
+    have = df[df.system == WARM].groupby(["dataset", "fold"]).budget.apply(set)
+    keys = [k for k, got in have.items() if set(budgets) <= got]
+    return df[pd.MultiIndex.from_frame(df[["dataset", "fold"]]).isin(keys)]
+
+
+def _n_warm_cells(df: pd.DataFrame, budgets: list[float]) -> int:
+    cells = same_cells(df, budgets)
+    return len(cells[(cells.system == WARM) & (cells.budget == budgets[0])])
+
+
 def per_budget(df: pd.DataFrame, budget: float) -> pd.DataFrame:
     """Dataset x system mean ROC AUC over folds at ``budget`` (defaults join every budget)."""
+    df = same_cells(df, [budget])
     sub = df[(df.budget == budget) | (df.system.isin(DEFAULTS))]
     wide = sub.pivot_table(index="dataset", columns="system", values="roc_auc", aggfunc="mean")
     wide = wide[[s for s in ORDER if s in wide.columns]]
@@ -75,13 +89,15 @@ def _md(table: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
 
 def summary_tables(df: pd.DataFrame, tie: float) -> dict:
     budgets = sorted(float(b) for b in df.budget.unique() if b > 0)
-    out: dict = {"budgets": budgets, "per_budget": {}, "wtl": {}, "norm": {}}
+    out: dict = {"budgets": budgets, "per_budget": {}, "wtl": {}, "norm": {}, "wide": {}}
     for b in budgets:
         wide = per_budget(df, b)
         if wide.empty:
             continue
         norm = normalise(wide)
-        sub = df[((df.budget == b) | df.system.isin(DEFAULTS)) & df.dataset.isin(wide.index)]
+        cells = same_cells(df, [b])
+        sub = cells[(cells.budget == b) | cells.system.isin(DEFAULTS)]
+        n_cells = len(sub[sub.system == WARM])
         g = sub.groupby("system")
         ratio = (sub.fit_time / sub.budget.where(sub.budget > 0)).groupby(sub.system)
         table = pd.DataFrame(
@@ -96,9 +112,10 @@ def summary_tables(df: pd.DataFrame, tie: float) -> dict:
                 "max fit/budget": ratio.max(),
             }
         ).loc[list(wide.columns)]
-        table.index.name = f"{b:g} s, {len(wide)} datasets"
+        table.index.name = f"{b:g} s, {len(wide)} datasets, {n_cells} folds"
         out["per_budget"][b] = table.sort_values("norm. score", ascending=False)
         out["norm"][b] = norm
+        out["wide"][b] = wide
         out["wtl"][b] = {s: wtl(wide[WARM], wide[s], tie) for s in wide.columns if s != WARM}
     return out
 
@@ -106,9 +123,8 @@ def summary_tables(df: pd.DataFrame, tie: float) -> dict:
 def pooled(df: pd.DataFrame, budgets: list[float]) -> pd.DataFrame:
     """Dataset x (system, budget) normalised over every cell of a dataset (datasets with all
     ``budgets``), so scores compare across budgets."""
-    have = df[df.system == WARM].groupby("dataset").budget.apply(set)
-    names = [d for d, s in have.items() if set(budgets) <= s]
-    sub = df[df.dataset.isin(names) & (df.budget.isin(budgets) | df.system.isin(DEFAULTS))]
+    df = same_cells(df, budgets)
+    sub = df[df.budget.isin(budgets) | df.system.isin(DEFAULTS)]
     wide = (
         sub.pivot_table(
             index="dataset", columns=["system", "budget"], values="roc_auc", aggfunc="mean"
@@ -257,10 +273,7 @@ def report(path: Path, write_docs: str | None = None, tie: float = 0.001) -> str
     common = [
         b
         for b in budgets
-        if (
-            df[(df.system == WARM) & (df.budget == b)].dataset.nunique()
-            == df[df.system == WARM].dataset.nunique()
-        )
+        if (_n_warm_cells(df, [b]) == len(df[df.system == WARM].groupby(["dataset", "fold"])))
     ]
     for bs in ([common] if common else []) + ([budgets] if budgets != common else []):
         norm = pooled(df, bs)
@@ -271,9 +284,10 @@ def report(path: Path, write_docs: str | None = None, tie: float = 0.001) -> str
         m.columns = [f"{c:g} s" if c > 0 else "no budget" for c in m.columns]
         m = m.reindex([o for o in ORDER if o in m.index])
         m.index.name = f"{len(norm)} datasets"
+        n_cells = _n_warm_cells(df, bs)
         emit(
             f"\n#### Normalised over all systems and budgets together "
-            f"(budgets {', '.join(f'{b:g}' for b in bs)})\n"
+            f"(budgets {', '.join(f'{b:g}' for b in bs)}; {n_cells} dataset folds)\n"
         )
         emit(_md(m.map(lambda v: float(v) if pd.notna(v) else "-")))
     emit("\n#### Targets\n")
@@ -327,6 +341,16 @@ def report(path: Path, write_docs: str | None = None, tie: float = 0.001) -> str
     return text
 
 
+def _wilcoxon(a: pd.Series, b: pd.Series) -> str:
+    """Two-sided Wilcoxon signed-rank p-value of the per-dataset ROC AUC differences."""
+    from scipy.stats import wilcoxon
+
+    d = (a - b).to_numpy()
+    if np.count_nonzero(d) < 2:
+        return "p = -"
+    return f"p = {wilcoxon(d).pvalue:.2f}"
+
+
 def _targets(s: dict, sets: list, budgets: list[float]) -> str:
     out = []
     for bs, norm in sets[::-1]:  # the target's 60 s first; then the largest common budget
@@ -350,14 +374,18 @@ def _targets(s: dict, sets: list, budgets: list[float]) -> str:
             ok = a > f and win > loss
             out.append(
                 f"- {b:g} s: autometa warm beats FLAML AutoML: normalised {a:.3f} vs "
-                f"{f:.3f}, W/T/L {win}/{tie}/{loss}: {'HOLDS' if ok else 'DOES NOT HOLD'}"
+                f"{f:.3f}, W/T/L {win}/{tie}/{loss}, Wilcoxon on ROC AUC "
+                f"{_wilcoxon(s['wide'][b][WARM], s['wide'][b]['flaml'])}: "
+                f"{'HOLDS' if ok else 'DOES NOT HOLD'}"
             )
         if COLD in table.index:
             a, c = table.loc[WARM, "norm. score"], table.loc[COLD, "norm. score"]
             win, tie, loss = w[COLD]
             out.append(
                 f"- {b:g} s: warm start beats cold start: normalised {a:.3f} vs {c:.3f}, "
-                f"W/T/L {win}/{tie}/{loss}: {'HOLDS' if a > c else 'DOES NOT HOLD'}"
+                f"W/T/L {win}/{tie}/{loss}, Wilcoxon on ROC AUC "
+                f"{_wilcoxon(s['wide'][b][WARM], s['wide'][b][COLD])}: "
+                f"{'HOLDS' if a > c else 'DOES NOT HOLD'}"
             )
     return "\n".join(out)
 
