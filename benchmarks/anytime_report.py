@@ -39,10 +39,16 @@ def load_results(path: Path) -> pd.DataFrame:
 
 
 def same_cells(df: pd.DataFrame, budgets: list[float]) -> pd.DataFrame:
-    """The rows of the (dataset, outer fold) cells where autometa warm ran at every one of
-    ``budgets``: systems are compared on the same folds (a budget may have fewer)."""
-    have = df[df.system == WARM].groupby(["dataset", "fold"]).budget.apply(set)
-    keys = [k for k, got in have.items() if set(budgets) <= got]
+    """The rows of the (dataset, outer fold) cells where autometa warm, and every system that
+    ran at one of ``budgets`` at all, ran at each of them: systems are compared on the same
+    folds (a budget, or a peer, may have been run on fewer)."""
+    ran = df[df.budget.isin(budgets) & df.system.isin(BUDGETED)]
+    need = {(s, b) for s, b in zip(ran.system, ran.budget, strict=True)}
+    need |= {(WARM, b) for b in budgets}
+    have = ran.groupby(["dataset", "fold"]).apply(
+        lambda g: set(zip(g.system, g.budget, strict=True)), include_groups=False
+    )
+    keys = [k for k, got in have.items() if need <= got]
     return df[pd.MultiIndex.from_frame(df[["dataset", "fold"]]).isin(keys)]
 
 
@@ -112,7 +118,7 @@ def summary_tables(df: pd.DataFrame, tie: float) -> dict:
                 "max fit/budget": ratio.max(),
             }
         ).loc[list(wide.columns)]
-        table.index.name = f"{b:g} s, {len(wide)} datasets, {n_cells} folds"
+        table.index.name = f"{b:g} s, {len(wide)} datasets, {n_cells} dataset folds"
         out["per_budget"][b] = table.sort_values("norm. score", ascending=False)
         out["norm"][b] = norm
         out["wide"][b] = wide
