@@ -137,6 +137,27 @@ def _append(path: Path, rows: list[dict]) -> None:
     frame.to_csv(path, mode="a", header=not path.exists(), index=False)
 
 
+def merge(parts: list[Path], out: Path) -> None:
+    """Combine the results of runs made in parallel (each with its own ``--out``) into
+    ``out``, with their anytime curves; a cell run twice keeps its last row."""
+
+    def combine(paths: list[Path], keys: list[str], target: Path) -> int:
+        frames = [pd.read_csv(q) for q in paths if q.exists()]
+        if not frames:
+            return 0
+        rows = pd.concat(frames, ignore_index=True).drop_duplicates(keys, keep="last")
+        tmp = target.with_suffix(".tmp")
+        rows.to_csv(tmp, index=False)
+        os.replace(tmp, target)
+        return len(rows)
+
+    cells = ["dataset", "fold", "system", "budget"]
+    n = combine(parts, cells, out)
+    curve = [q.with_name(q.stem + "_curves.csv") for q in parts]
+    m = combine(curve, [*cells, "trial"], out.with_name(out.stem + "_curves.csv"))
+    print(f"{out}: {n} result rows, {m} trial rows from {len(parts)} files")
+
+
 def warm_up(prior: str | None) -> None:
     """Import and exercise every system once on toy data, so the first one timed does not pay
     for imports the others then get for free."""
@@ -466,6 +487,13 @@ def main() -> None:
     ap.add_argument("--tie", type=float, default=0.001, help="ROC AUC difference counted a tie")
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--write-docs", default=None, help="update this page's anytime section")
+    ap.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        metavar="CSV",
+        help="combine these result files (runs made in parallel) into --out, then report",
+    )
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--dataset", help=argparse.SUPPRESS)
     ap.add_argument("--cells", help=argparse.SUPPRESS)
@@ -475,6 +503,9 @@ def main() -> None:
         print(json.dumps(S.run_autogluon_cell(json.loads(args.ag_cell), load)))
     elif args.worker:
         worker(args)
+    elif args.merge:
+        merge([Path(q).resolve() for q in args.merge], Path(args.out).resolve())
+        _import("anytime_report").report(Path(args.out), args.write_docs, args.tie)
     elif args.report_only:
         _import("anytime_report").report(Path(args.out), args.write_docs, args.tie)
     else:
