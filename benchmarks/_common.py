@@ -67,7 +67,7 @@ def build_priors(names: list[str], snap: Path, method: str) -> pd.DataFrame:
                 out,
                 exclude_tasks=[name],
                 method=method,
-                build_command=f"benchmarks/anytime.py (leave out {name})",
+                build_command=f"benchmarks/_common.py build_priors (leave out {name})",
             )
         manifest_ = json.loads((out / "manifest.json").read_text())
         assert name not in manifest_["tasks"], name  # leave-one-dataset-out holds
