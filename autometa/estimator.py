@@ -471,7 +471,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             known = {s.family for s in ranked}  # families the prior has evaluations of
             # Never fewer than the cold start tries in these families: the prior's first pick
             # and every family's default (its ranking puts them next), those a small budget
-            # can afford first; then its other suggestions, more with more time per row.
+            # can afford first and the cheapest of all opening (a first model as early as in a
+            # cold start); then its other suggestions, more with more time per row.
             seconds = deadline - time.monotonic()
             anchor_ids = {space.config_id(c) for c, _ in defaults}
             is_anchor = [
@@ -479,7 +480,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             ]
             head = [s for s, a in zip(ranked, is_anchor, strict=True) if a]
             tail = [s for s, a in zip(ranked, is_anchor, strict=True) if not a]
-            head = _affordable_first(head, len(head), seconds, work, fits)
+            head = _cheapest_opens(
+                _affordable_first(head, len(head), seconds, work, fits), work, fits
+            )
             k = self.n_suggestions or max(
                 _n_suggestions(float(self.time_budget), len(yc)), len(head)
             )
@@ -671,6 +674,17 @@ def _affordable_first(ranked: list, k: int, seconds: float, work: int, fits: int
     cheap = [s for s, c in zip(ranked, cost, strict=True) if not c > 0.25 * seconds]
     rest = [s for s, c in zip(ranked, cost, strict=True) if 0.25 * seconds < c <= seconds]
     return (cheap + rest)[:k]
+
+
+def _cheapest_opens(ranked: list, work: int, fits: int) -> list:
+    """``ranked`` with its cheapest suggestion moved to the front (when its cost is known), so
+    that a first model is there as early as in a cold start; the prior's first pick follows."""
+    cost = [s.fit_seconds(work, fits) for s in ranked]
+    known = [i for i, c in enumerate(cost) if np.isfinite(c)]
+    if not known:
+        return list(ranked)
+    i = min(known, key=lambda j: cost[j])
+    return [ranked[i]] + ranked[:i] + ranked[i + 1 :]
 
 
 def _stratified_rows(y: np.ndarray, size: int, seed: int) -> np.ndarray:

@@ -36,8 +36,34 @@ def test_prior_suggestions_are_evaluated_first(credit):
     ]
     assert clf.meta_features_ and all(isinstance(v, float) for v in clf.meta_features_.values())
     prior = load_prior("default")
-    ranked = prior.rank(clf.meta_features_, families=clf.search_families_, k=4)
-    assert [s.config for s in ranked] == [s["config"] for s in clf.suggestions_]
+    order = {
+        json.dumps(s.config, sort_keys=True): i
+        for i, s in enumerate(prior.rank(clf.meta_features_, families=clf.search_families_))
+    }
+    got = [order[json.dumps(s["config"], sort_keys=True)] for s in clf.suggestions_]
+    # the cheapest opens, then the prior's first pick and the rest in the prior's order
+    assert 0 in got[:2]
+    assert got[1:] == sorted(got[1:])
+
+
+def test_the_cheapest_suggestion_opens_then_the_prior_order():
+    from types import SimpleNamespace
+
+    from autometa.estimator import _cheapest_opens
+
+    def sug(name, fixed, per_row):
+        return SimpleNamespace(
+            name=name, fit_seconds=lambda rows, fits: fits * fixed + rows * per_row
+        )
+
+    ranked = [sug("a", 0.5, 1e-3), sug("b", 0.1, 1e-4), sug("c", 0.01, 1e-4), sug("d", 0, 0)]
+    ranked[3].fit_seconds = lambda rows, fits: float("nan")  # unknown cost
+    assert [s.name for s in _cheapest_opens(ranked, 100, 5)] == ["c", "a", "b", "d"]
+    # per-row costs decide on large data: "b" fits fast, "c" grows with rows
+    ranked[2] = sug("c", 0.01, 1e-3)
+    assert [s.name for s in _cheapest_opens(ranked, 100_000, 5)] == ["b", "a", "c", "d"]
+    nan = [sug("x", float("nan"), 0.0), sug("y", float("nan"), 0.0)]
+    assert [s.name for s in _cheapest_opens(nan, 100, 5)] == ["x", "y"]
 
 
 def test_the_prior_focuses_the_search_on_the_families_of_its_best_configurations(credit):

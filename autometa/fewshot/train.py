@@ -56,6 +56,8 @@ class InContextMethod:
         self.device = device
         self.model = build_model(arch).to(device)
         self.lr, self.warmup, self.clip = lr, warmup, clip
+        #: multiplier of the learning rate after warm-up, set by ``meta_train``'s ``cooldown``
+        self.lr_scale = 1.0
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=weight_decay)
         self.step = 0
 
@@ -76,7 +78,7 @@ class InContextMethod:
 
         self.model.train()
         for g in self.opt.param_groups:
-            g["lr"] = self.lr * min(1.0, (self.step + 1) / self.warmup)
+            g["lr"] = self.lr * min(1.0, (self.step + 1) / self.warmup) * self.lr_scale
         loss, acc = self._loss(batch)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -130,6 +132,7 @@ def meta_train(
     resume: bool = True,
     seed: int = 0,
     on_checkpoint: Callable[[dict], None] | None = None,
+    cooldown: bool = False,
 ) -> dict:
     """Run episodic meta-training for a wall-clock budget, checkpointing as it goes.
 
@@ -156,6 +159,10 @@ def meta_train(
     on_checkpoint : callable, optional
         Called with a summary dict after every checkpoint (``is_best`` tells whether the
         validation loss improved).
+    cooldown : bool
+        Decay the learning rate linearly to zero over this call's ``minutes`` (the method
+        must have an ``lr_scale`` attribute). A resumed cooldown starts again from the full
+        rate.
 
     Returns
     -------
@@ -164,6 +171,10 @@ def meta_train(
     """
     import torch
 
+    if cooldown and not hasattr(method, "lr_scale"):
+        raise ValueError(
+            f"cooldown needs a method with an lr_scale attribute; {type(method).__name__} has none."
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / CHECKPOINT
@@ -222,6 +233,8 @@ def meta_train(
         except Exception:  # a task-generator bug must not end a long run; it is logged
             logger.exception("sampling a batch failed; drawing another one")
             continue
+        if cooldown:
+            method.lr_scale = max(0.0, (deadline - time.monotonic()) / (deadline - start))
         running.append(method.train_step(batch))
         if time.monotonic() - last_ckpt >= checkpoint_every:
             summary = checkpoint()
@@ -295,6 +308,11 @@ def main(argv: list | None = None) -> int:
         help="meta learning rate (default: 5e-4 for icl, the method's own otherwise)",
     )
     p.add_argument(
+        "--cooldown",
+        action="store_true",
+        help="decay the learning rate linearly to zero over --minutes (in-context model only)",
+    )
+    p.add_argument(
         "--method",
         default="icl",
         choices=_method_names(),
@@ -306,6 +324,8 @@ def main(argv: list | None = None) -> int:
         help='JSON hyperparameters of the method, e.g. \'{"loss": "triplet"}\'',
     )
     args = p.parse_args(argv)
+    if args.cooldown and args.method != "icl":
+        p.error(f"--cooldown is implemented for --method icl only; got --method {args.method}.")
 
     import torch
 
@@ -386,6 +406,7 @@ def main(argv: list | None = None) -> int:
         resume=args.resume,
         seed=args.seed,
         on_checkpoint=export,
+        cooldown=args.cooldown,
     )
     logger.info("done: %s", json.dumps(summary))
     return 0

@@ -112,3 +112,23 @@ def test_meta_train_survives_a_failing_batch(tmp_path):
                    checkpoint_every=1e9)
     assert s["step"] == 2 and calls["n"] == 3
 
+
+
+def test_cooldown_decays_the_learning_rate_to_zero_over_the_run(tmp_path):
+    method = InContextMethod(TINY, lr=1e-3, warmup=1)
+    rates = []
+    step = method.train_step
+
+    def recorded(batch):
+        out = step(batch)
+        rates.append(method.opt.param_groups[0]["lr"])
+        return out
+
+    method.train_step = recorded
+    meta_train(method, _sampler(), out_dir=tmp_path, minutes=0.02, checkpoint_every=1e9,
+               cooldown=True)
+    assert len(rates) >= 3
+    assert rates[0] <= 1e-3 and rates[-1] < rates[0] / 2
+    assert all(b <= a for a, b in zip(rates, rates[1:]))  # never rises
+    with pytest.raises(ValueError, match="lr_scale"):
+        meta_train(object(), _sampler(), out_dir=tmp_path / "x", minutes=0.01, cooldown=True)
