@@ -81,7 +81,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     n_suggestions : int or None, default=None
         How many of the prior's suggestions to evaluate first. ``None``: at least one more
         than the number of model families (the prior's first pick, then, with the shipped
-        prior, each family's default in the prior's order), more with more time per row.
+        prior, each family's default in the prior's order; the cheapest of these is evaluated
+        first), more with more time per row.
     fewshot : {"auto", True, False}, default="auto"
         The meta-trained few-shot learner (``FewShotClassifier(method="icl+fomaml")``).
         ``"auto"``: it is the model for training sets of at most ``FEWSHOT_MAX_ROWS`` rows
