@@ -139,19 +139,25 @@ def _append(path: Path, rows: list[dict]) -> None:
 
 def merge(parts: list[Path], out: Path) -> None:
     """Combine the results of runs made in parallel (each with its own ``--out``) into
-    ``out``, with their anytime curves; a cell run twice keeps its last row."""
+    ``out``, with their anytime curves; a cell run twice keeps the run of the last file
+    (its result row and all its trials: none of the earlier run's are left behind)."""
+
+    cells = ["dataset", "fold", "system", "budget"]
 
     def combine(paths: list[Path], keys: list[str], target: Path) -> int:
         frames = [pd.read_csv(q) for q in paths if q.exists()]
         if not frames:
             return 0
-        rows = pd.concat(frames, ignore_index=True).drop_duplicates(keys, keep="last")
+        rows = frames[0]
+        for frame in frames[1:]:
+            rerun = rows.set_index(cells).index.isin(frame.set_index(cells).index)
+            rows = pd.concat([rows[~rerun], frame], ignore_index=True)
+        rows = rows.drop_duplicates(keys, keep="last")
         tmp = target.with_suffix(".tmp")
         rows.to_csv(tmp, index=False)
         os.replace(tmp, target)
         return len(rows)
 
-    cells = ["dataset", "fold", "system", "budget"]
     n = combine(parts, cells, out)
     curve = [q.with_name(q.stem + "_curves.csv") for q in parts]
     m = combine(curve, [*cells, "trial"], out.with_name(out.stem + "_curves.csv"))
