@@ -129,6 +129,6 @@ def test_cooldown_decays_the_learning_rate_to_zero_over_the_run(tmp_path):
                cooldown=True)
     assert len(rates) >= 3
     assert rates[0] <= 1e-3 and rates[-1] < rates[0] / 2
-    assert all(b <= a for a, b in zip(rates, rates[1:]))  # never rises
+    assert all(b <= a for a, b in zip(rates, rates[1:], strict=False))  # never rises
     with pytest.raises(ValueError, match="lr_scale"):
         meta_train(object(), _sampler(), out_dir=tmp_path / "x", minutes=0.01, cooldown=True)
