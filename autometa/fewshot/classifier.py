@@ -23,7 +23,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from autometa.fewshot.preprocessing import TRANSFORMS, encode_features, make_plan, pad_features
+from autometa.fewshot.preprocessing import (
+    TRANSFORMS,
+    fit_encoding,
+    make_plan,
+    pad_features,
+    transform_features,
+)
 
 #: Methods that average the probabilities of several learners, each with ``n_estimators``
 #: members. ``"icl+fomaml"``: the in-context transformer and first-order MAML, the two
@@ -55,10 +61,11 @@ def _torch_threads(n: int):
 class FewShotClassifier(ClassifierMixin, BaseEstimator):
     """In-context classifier for tiny tabular datasets (TabPFN-like).
 
-    ``fit`` only stores the (encoded) training rows; ``predict_proba`` feeds them, with
-    their labels, and the new rows to a transformer meta-trained on many small tasks, which
-    predicts the new rows' classes in one forward pass. Predictions are averaged over an
-    ensemble of random feature orders, feature encodings and class-label permutations.
+    ``fit`` stores the training rows (and the network's keys and values of them);
+    ``predict_proba`` feeds them, with their labels, and the new rows to a transformer
+    meta-trained on many small tasks, which predicts the new rows' classes in one forward
+    pass. Predictions are averaged over an ensemble of random feature orders, feature
+    encodings and class-label permutations.
 
     Parameters
     ----------
@@ -284,6 +291,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             self._model = None
             self._learner = None
             self._get_model(_resolve_device(self.device))
+        self._support_kv = None
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         rng = np.random.default_rng(seed)
         self.support_x_, self.support_y_ = x, y_enc.astype(np.int64)
@@ -304,12 +312,15 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             )
             code = rng.permutation(np.arange(k) % g)  # class -> network label (0..g-1)
             rows = self._subsample(y_enc, rng)
-            members.append({"plan": plan, "code": code, "rows": rows})
-        if self.method != "icl":
-            with _torch_threads(self._n_threads()):
+            encoding = fit_encoding(x[rows], plan, n_levels)
+            members.append({"plan": plan, "code": code, "rows": rows, "encoding": encoding})
+        self.members_ = members
+        with _torch_threads(self._n_threads()):
+            if self.method == "icl":
+                self._support_cache(_resolve_device(self.device))
+            else:
                 for m in members:
                     m["support"] = self._fit_support(m, x, y_enc, g)
-        self.members_ = members
         return self
 
     def _fit_combined(self, X, y) -> FewShotClassifier:
@@ -335,23 +346,21 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         self.members_ = [m for p in self.parts_ for m in p.members_]
         return self
 
-    def _encode_member(self, m: dict, xs: np.ndarray, xq: np.ndarray):
-        f = self._arch.max_features
-        vs, ms, vq, mq = encode_features(xs, xq, m["plan"], self.n_levels_)
-        return (*pad_features(vs, ms, f), *pad_features(vq, mq, f))
+    def _encode(self, m: dict, x: np.ndarray, width: int | None = None):
+        """Rows encoded with a member's support statistics, padded (see pad_features)."""
+        return pad_features(*transform_features(m["encoding"], x), self._arch.max_features, width)
 
     def _fit_support(self, m: dict, x: np.ndarray, y: np.ndarray, g: int):
         """A meta-learning method adapts to (or summarises) one member's support rows."""
-        xs = x[m["rows"]]
-        ps, pms, _, _ = self._encode_member(m, xs, xs[:0])
+        ps, pms = self._encode(m, x[m["rows"]])
         return self._learner.fit_support(ps, pms, m["code"][y[m["rows"]]], g)
 
     def _member_logp(self, xq: np.ndarray) -> list:
         """Log-probabilities (n, g) of every member of a meta-learning method."""
         out = []
         for m in self.members_:
-            _, _, pq, pmq = self._encode_member(m, self.support_x_[m["rows"]], xq)
-            logp = self._learner.predict_query(m["support"], pq, pmq)
+            width = m["encoding"].n_used if self._learner.narrow_queries else None
+            logp = self._learner.predict_query(m["support"], *self._encode(m, xq, width))
             out.append(np.maximum(logp, -50.0))
         return out
 
@@ -375,9 +384,37 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             self._model = (device, model.to(device).eval())
         return self._model[1]
 
+    def _support_cache(self, device: str) -> list:
+        """Members grouped by support size, with the network's keys and values of their rows.
+
+        The in-context network's support rows attend to support rows only, so their keys
+        and values at every layer are computed once, at fit (again after unpickling, or
+        on another device).
+        """
+        if self._support_kv is None or self._support_kv[0] != device:
+            import torch
+
+            model = self._get_model(device)
+            by_size: dict = {}
+            for m in self.members_:
+                by_size.setdefault(len(m["rows"]), []).append(m)
+            groups = []
+            for group in by_size.values():
+                width = max(m["encoding"].n_used for m in group)
+                xs, ms = zip(
+                    *(self._encode(m, self.support_x_[m["rows"]], width) for m in group),
+                    strict=True,
+                )
+                ys = [m["code"][self.support_y_[m["rows"]]] for m in group]
+                xs, ms, ys = (torch.as_tensor(np.stack(a), device=device) for a in (xs, ms, ys))
+                with torch.inference_mode():
+                    groups.append((group, model.support_cache(xs, ms, ys)))
+            self._support_kv = (device, groups)
+        return self._support_kv[1]
+
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_model"] = None
+        state["_model"] = state["_support_kv"] = None
         return state
 
     def predict_proba(self, X) -> np.ndarray:
@@ -402,48 +439,35 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
 
         device = _resolve_device(self.device)
         g = min(k, self._arch.max_classes)
-        f = self._arch.max_features
-        if self.method != "icl":
-            scores = np.zeros((xq.shape[0], k))
-            with _torch_threads(self._n_threads()):
-                for start in range(0, xq.shape[0], self.batch_size):
-                    chunk = xq[start : start + self.batch_size]
-                    for m, lp in zip(self.members_, self._member_logp(chunk), strict=True):
-                        part = lp[:, m["code"]]
-                        scores[start : start + len(chunk)] += np.exp(part) if k <= g else part
-            return self._combine(scores, k, g)
+        scores = np.zeros((xq.shape[0], k))
         with _torch_threads(self._n_threads()), torch.inference_mode():
-            model = self._get_model(device)
-            scores = np.zeros((xq.shape[0], k))
+            groups = None if self.method != "icl" else self._support_cache(device)
             for start in range(0, xq.shape[0], self.batch_size):
                 chunk = xq[start : start + self.batch_size]
-                by_size: dict = {}
-                for m in self.members_:
-                    by_size.setdefault(len(m["rows"]), []).append(m)
-                for group in by_size.values():
-                    enc = []
-                    for m in group:
-                        xs = self.support_x_[m["rows"]]
-                        vs, ms, vq, mq = encode_features(xs, chunk, m["plan"], self.n_levels_)
-                        enc.append(
-                            (
-                                *pad_features(vs, ms, f),
-                                *pad_features(vq, mq, f),
-                                m["code"][self.support_y_[m["rows"]]],
-                            )
-                        )
-                    t = [
-                        torch.as_tensor(np.stack([e[i] for e in enc]), device=device)
-                        for i in range(5)
-                    ]
-                    logits = model(t[0], t[1], t[4], t[2], t[3], torch.full((len(group),), g))
-                    logp = torch.log_softmax(logits[..., :g].float(), -1).cpu().numpy()
-                    for m, lp in zip(group, logp, strict=True):
-                        if k <= g:
-                            scores[start : start + len(chunk)] += np.exp(lp[:, m["code"]])
-                        else:
-                            scores[start : start + len(chunk)] += lp[:, m["code"]]
+                if groups is None:
+                    logps = zip(self.members_, self._member_logp(chunk), strict=True)
+                else:
+                    logps = self._icl_logp(groups, chunk, g, device)
+                for m, lp in logps:
+                    part = lp[:, m["code"]]
+                    scores[start : start + len(chunk)] += np.exp(part) if k <= g else part
         return self._combine(scores, k, g)
+
+    def _icl_logp(self, groups: list, xq: np.ndarray, g: int, device: str) -> list:
+        """(member, log-probabilities (n, g)) of the in-context network's members; the
+        members sharing a support size go through the network in one pass."""
+        import torch
+
+        model = self._get_model(device)
+        out = []
+        for members, cache in groups:
+            width = max(m["encoding"].n_used for m in members)
+            vq, mq = zip(*(self._encode(m, xq, width) for m in members), strict=True)
+            vq, mq = (torch.as_tensor(np.stack(a), device=device) for a in (vq, mq))
+            logits = model.forward_query(cache, vq, mq, g)
+            logp = torch.log_softmax(logits[..., :g].float(), -1).cpu().numpy()
+            out += zip(members, logp, strict=True)
+        return out
 
     def _combine(self, scores: np.ndarray, k: int, g: int) -> np.ndarray:
         if k <= g:

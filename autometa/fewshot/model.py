@@ -28,6 +28,8 @@ def build_model(arch: ArchConfig):
     from torch import nn
     from torch.nn import functional as F
 
+    from autometa.fewshot.methods.encoder import input_columns
+
     class Layer(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -40,15 +42,29 @@ def build_model(arch: ArchConfig):
             self.ff2 = nn.Linear(arch.d_ff, d)
 
         def forward(self, h: torch.Tensor, n_support: int) -> torch.Tensor:
+            # queries for every row; keys and values from the support rows only
+            hn = self.norm1(h)
+            k, v = self.keys_values(hn[:, :n_support])
+            return self.attend(h, hn, k, v)
+
+        def keys_values(self, hn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """Keys and values (B, n_heads, Ns, d / n_heads) of normalised support rows."""
+            b, ns, d = hn.shape
+            nh = arch.n_heads
+            w, bias = self.qkv.weight, self.qkv.bias
+            kv = F.linear(hn, w[d:], bias[d:])
+            kv = kv.view(b, ns, 2, nh, d // nh).permute(2, 0, 3, 1, 4)
+            return kv[0], kv[1]
+
+        def attend(
+            self, h: torch.Tensor, hn: torch.Tensor, k: torch.Tensor, v: torch.Tensor
+        ) -> torch.Tensor:
+            """Rows ``h`` (``hn`` normalised) attend to keys/values ``k``, ``v``; feed-forward."""
             b, n, d = h.shape
             nh = arch.n_heads
-            hn = self.norm1(h)
             w, bias = self.qkv.weight, self.qkv.bias
-            # queries for every row; keys and values from the support rows only
             q = F.linear(hn, w[:d], bias[:d]).view(b, n, nh, d // nh).transpose(1, 2)
-            kv = F.linear(hn[:, :n_support], w[d:], bias[d:])
-            kv = kv.view(b, n_support, 2, nh, d // nh).permute(2, 0, 3, 1, 4)
-            a = F.scaled_dot_product_attention(q, kv[0], kv[1])
+            a = F.scaled_dot_product_attention(q, k, v)
             h = h + self.proj(a.transpose(1, 2).reshape(b, n, d))
             return h + self.ff2(F.gelu(self.ff1(self.norm2(h))))
 
@@ -59,6 +75,11 @@ def build_model(arch: ArchConfig):
         shape (B, Ns, max_features), support labels (B, Ns) and query values/flags
         (B, Nq, max_features); it returns query logits (B, Nq, max_classes) with classes
         ``>= n_classes`` masked to -inf.
+
+        At inference, ``forward_query(support_cache(xs, ms, ys), xq, mq, n_classes)`` gives
+        the same logits: the support rows' keys and values are computed once, and the input
+        layer multiplies only the columns given (the encoded features, without the zero
+        padding).
         """
 
         def __init__(self) -> None:
@@ -78,7 +99,44 @@ def build_model(arch: ArchConfig):
             h = torch.cat([h[:, :ns] + self.label_embedding(ys), h[:, ns:]], dim=1)
             for layer in self.layers:
                 h = layer(h, ns)
-            logits = self.head(self.norm(h[:, ns:]))
+            return self._logits(h[:, ns:], n_classes)
+
+        def support_cache(self, xs, ms, ys) -> list:
+            """Keys and values of the support rows at every layer, for :meth:`forward_query`.
+
+            Support rows attend to support rows only, so these do not depend on the query
+            rows. ``xs``, ``ms`` may have fewer than ``max_features`` columns (the missing
+            ones are zeros).
+            """
+            h = self._embed(xs, ms) + self.label_embedding(ys)
+            cache = []
+            for i, layer in enumerate(self.layers):
+                hn = layer.norm1(h)
+                k, v = layer.keys_values(hn)
+                cache.append((k, v))
+                if i + 1 < len(self.layers):
+                    h = layer.attend(h, hn, k, v)
+            return cache
+
+        def forward_query(self, cache: list, xq, mq, n_classes):
+            """``forward`` of the query rows, given the support rows' :meth:`support_cache`.
+
+            ``xq``, ``mq`` (B, Nq, width) hold the first ``width <= max_features`` columns
+            (the others are zeros); the input layer multiplies those columns only.
+            """
+            h = self._embed(xq, mq)
+            for layer, (k, v) in zip(self.layers, cache, strict=True):
+                h = layer.attend(h, layer.norm1(h), k, v)
+            return self._logits(h, n_classes)
+
+        def _embed(self, x, m):
+            """The input layer on the first ``x.shape[-1]`` value and missing-flag columns."""
+            w = input_columns(self.encoder.weight, x.shape[-1], arch.max_features)
+            return F.linear(torch.cat([x, m], -1), w, self.encoder.bias)
+
+        def _logits(self, h, n_classes):
+            """Class logits of the last layer's rows, classes >= n_classes set to -inf."""
+            logits = self.head(self.norm(h))
             classes = torch.arange(arch.max_classes, device=logits.device)
             n_classes = torch.as_tensor(n_classes, device=logits.device).view(-1, 1, 1)
             return logits.masked_fill(classes.view(1, 1, -1) >= n_classes, float("-inf"))

@@ -40,6 +40,8 @@ class EpisodicMethod:
     default_lr: ClassVar[float] = 1e-3
     #: rows (support + query) per training batch, see TaskSampler
     tokens_per_batch: ClassVar[int] = 2048
+    #: whether :meth:`predict_query` takes rows narrower than ``max_features`` columns
+    narrow_queries: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -91,7 +93,11 @@ class EpisodicMethod:
         raise NotImplementedError
 
     def predict_query(self, state: Any, xq, mq) -> np.ndarray:
-        """Log-probabilities (Nq, n_classes) of query rows given ``fit_support``'s state."""
+        """Log-probabilities (Nq, n_classes) of query rows given ``fit_support``'s state.
+
+        ``xq``, ``mq``: arrays (Nq, max_features); with ``narrow_queries``, (Nq, width) for
+        any ``width <= max_features``: the first columns, the others being zero.
+        """
         raise NotImplementedError
 
     # --- shared -------------------------------------------------------------------

@@ -84,6 +84,18 @@ def rows(x, m):
     return torch.cat([x, m], dim=-1)
 
 
+def input_columns(weight, width: int, max_features: int):
+    """The columns of an input layer's weight that multiply the first ``width`` columns.
+
+    ``weight`` (out, 2 * max_features) multiplies ``rows(x, m)``; when only the first
+    ``width`` columns of ``x`` and ``m`` can be non-zero, ``rows(x[..., :width],
+    m[..., :width])`` times these columns gives the same result with fewer operations.
+    """
+    import torch
+
+    return torch.cat([weight[:, :width], weight[:, max_features : max_features + width]], 1)
+
+
 def mask_classes(logits, n_classes):
     """Set the logits of classes ``>= n_classes`` to -inf.
 

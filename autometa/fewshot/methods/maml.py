@@ -32,6 +32,7 @@ from autometa.fewshot.methods.base import EpisodicMethod
 from autometa.fewshot.methods.encoder import (
     build_encoder,
     init_parameters,
+    input_columns,
     mask_classes,
     query_nll,
     rows,
@@ -55,6 +56,9 @@ class GradientMethod(EpisodicMethod):
 
     default_lr = 1e-3
     tokens_per_batch = 1024
+    narrow_queries = True
+    #: name of the input layer's weight in ``net``
+    input_weight = "0.0.weight"
 
     def init(self, generator) -> None:
         net = build_classifier_net(self.encoder_config)
@@ -169,9 +173,14 @@ class GradientMethod(EpisodicMethod):
     def predict_query(self, state, xq, mq) -> np.ndarray:
         import torch
 
+        params = state["params"]
+        width, f = np.shape(xq)[-1], self.encoder_config.max_features
+        if width < f:  # the input layer multiplies the first `width` columns only
+            name = self.input_weight
+            params = {**params, name: input_columns(params[name], width, f)}
         with torch.no_grad():
             logits = self.logits(
-                state["params"], self._tensor(xq)[None], self._tensor(mq)[None], state["n_classes"]
+                params, self._tensor(xq)[None], self._tensor(mq)[None], state["n_classes"]
             )
             return logits.log_softmax(-1)[0].cpu().numpy()
 
