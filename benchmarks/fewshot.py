@@ -233,7 +233,24 @@ def time_predict(n_query=1000, n_support=128, n_features=10, repeats=7, weights=
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return {"load": load, "fit_s": fit_s, "median_s": float(np.median(times)),
             "min_s": float(np.min(times)), "cpu_s": float(np.median(cpu)),
-            "n_estimators": clf.n_estimators, "n_features": n_features, "method": method}
+            "n_estimators": clf.n_estimators, "n_features": n_features, "method": method,
+            "matmul_gflops": matmul_gflops()}
+
+
+def matmul_gflops(n: int = 1024, repeats: int = 10) -> float:
+    """The machine's speed at the moment: float32 GFLOP/s of an n x n matrix product on one
+    torch thread (the same machine has measured 1.5x apart at different times)."""
+    import torch
+
+    from autometa.fewshot.classifier import _torch_threads
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    with _torch_threads(1):
+        a @ b
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        return 2 * n**3 * repeats / (time.perf_counter() - t0) / 1e9
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
@@ -277,7 +294,9 @@ def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict) 
               f"1 thread: median {timing['median_s'] * 1000:.0f} ms (min "
               f"{timing['min_s'] * 1000:.0f} ms) over 7 calls, median CPU time "
               f"{timing['cpu_s'] * 1000:.0f} ms; "
-              f"fit {timing['fit_s'] * 1000:.0f} ms; load average {timing['load']}.",
+              f"fit {timing['fit_s'] * 1000:.0f} ms; load average {timing['load']}; "
+              f"machine speed {timing['matmul_gflops']:.0f} GFLOP/s (1024 x 1024 float32 "
+              "matrix product, 1 thread).",
               ""]
     lines += [f"Note: {n}" for n in notes]
     return "\n".join(lines) + "\n"
@@ -458,7 +477,8 @@ def main(argv=None) -> int:
     print(f"\npredict_proba 1000 x 128: median {timing['median_s'] * 1000:.1f} ms, "
           f"min {timing['min_s'] * 1000:.1f} ms, CPU time {timing['cpu_s'] * 1000:.1f} ms "
           f"(n_estimators={timing['n_estimators']}); "
-          f"fit {timing['fit_s'] * 1000:.1f} ms")
+          f"fit {timing['fit_s'] * 1000:.1f} ms; "
+          f"machine: {timing['matmul_gflops']:.0f} GFLOP/s on a 1024 x 1024 matrix product")
     if args.methods:
         block = methods_markdown(frames, command, meta, method_notes)
         print("\n" + block)
