@@ -358,6 +358,27 @@ def methods_markdown(frames: dict, command: str, meta: dict, notes: list) -> str
     return "\n".join(lines) + "\n"
 
 
+def compare(base: str, other: str, system: str = "fewshot") -> str:
+    """Paired comparison of one system in two ``--out`` files, per group of datasets: mean
+    ROC AUC over the tasks both hold, wins/ties/losses (ties within 0.002) and the Wilcoxon
+    signed-rank p-value of the per-task differences."""
+    from scipy.stats import wilcoxon
+
+    a, b = (pd.read_csv(f) for f in (base, other))
+    lines = []
+    for group in sorted(set(a.group) & set(b.group)):
+        ma, mb = (d[(d.group == group) & (d.system == system)].groupby("task").auc.mean()
+                  for d in (a, b))
+        tasks = ma.index.intersection(mb.index)
+        d = (mb[tasks] - ma[tasks]).dropna()
+        w, t, lose = int((d > 0.002).sum()), int((d.abs() <= 0.002).sum()), int((d < -0.002).sum())
+        p = wilcoxon(d[d != 0]).pvalue if (d != 0).sum() >= 6 else float("nan")
+        lines.append(f"{group}: {len(d)} tasks, {system} mean ROC AUC {ma[d.index].mean():.4f} "
+                     f"({base}) -> {mb[d.index].mean():.4f} ({other}), difference "
+                     f"{d.mean():+.4f}, W/T/L {w}/{t}/{lose}, Wilcoxon p = {p:.3f}")
+    return "\n".join(lines)
+
+
 def write_block(doc: Path, marker: str, block: str) -> None:
     """Replace the text between ``<!-- marker:start -->`` and ``<!-- marker:end -->``."""
     text = doc.read_text()
@@ -385,8 +406,20 @@ def main(argv=None) -> int:
     ap.add_argument("--time-budget", type=float, default=10.0)
     ap.add_argument("--automl-search-only", action="store_true",
                     help="AutoMetaClassifier(fewshot=False): the search without the few-shot "
-                         "learner (by default, training sets of <= 200 rows go to it)")
+                         "learner (by default it takes the tiny training sets, and it is one of "
+                         "the search's families)")
     ap.add_argument("--skip-seen", action="store_true", help="skip meta-training datasets")
+    ap.add_argument("--only-seen", action="store_true",
+                    help="only the datasets seen in meta-training (to choose settings on)")
+    ap.add_argument("--systems", default=None,
+                    help="comma-separated systems to run (default: all)")
+    ap.add_argument("--ecoc-factor", type=int, default=None,
+                    help="output-code members factor of FewShotClassifier (default: "
+                         "autometa.fewshot.classifier.ECOC_FACTOR)")
+    ap.add_argument("--out", default=None,
+                    help="write every (task, system, repeat) result to this CSV")
+    ap.add_argument("--compare", nargs=2, metavar=("BASE", "OTHER"), default=None,
+                    help="compare two --out files (system 'fewshot' unless --systems) and exit")
     ap.add_argument("--weights", default=None, help="weights to benchmark (default: shipped)")
     ap.add_argument("--fewshot-method", default=FEWSHOT_METHOD,
                     help="the learner of the 'fewshot' system (default: the one AutoMetaClassifier "
@@ -401,6 +434,16 @@ def main(argv=None) -> int:
                          "the shipped weights, else runs/fewshot-{method}/best.pt)")
     args = ap.parse_args(argv)
     command = "python benchmarks/fewshot.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.compare:
+        print(compare(*args.compare, (args.systems or "fewshot").split(",")[0]))
+        return 0
+    if (args.only_seen or args.systems) and not args.no_write:
+        args.no_write = True
+        print("NOTE: --only-seen/--systems runs do not write docs/fewshot.md")
+    if args.ecoc_factor is not None:
+        from autometa.fewshot import classifier
+
+        classifier.ECOC_FACTOR = args.ecoc_factor
 
     _, meta, _ = load_weights(args.weights)
     seen = set(meta["data"].get("corpus_train", [])) | set(meta["data"].get("corpus_validation",
@@ -417,13 +460,21 @@ def main(argv=None) -> int:
                            args.automl_search_only, args.fewshot_method)
     notes.append(f"fewshot is FewShotClassifier(method={args.fewshot_method!r}).")
     if not args.no_automl and reason is None and not args.automl_search_only:
-        notes.append("AutoMetaClassifier's default hands training sets of at most 200 rows to "
-                     "the few-shot learner, so autometa here is that learner with another seed; "
-                     "--automl-search-only compares with the search instead.")
+        from autometa.estimator import FEWSHOT_MAX_ROWS
+
+        notes.append(f"AutoMetaClassifier's default hands training sets of at most "
+                     f"{FEWSHOT_MAX_ROWS} rows to the few-shot learner and searches over every "
+                     "family, the few-shot learner included, above that; "
+                     "--automl-search-only compares with the search without it.")
     method_notes: list = []
     if args.methods:
         systems.update(method_systems(args.methods.split(","), args.method_weights,
                                       method_notes))
+    if args.systems:
+        unknown = set(args.systems.split(",")) - set(systems)
+        if unknown:
+            ap.error(f"unknown system(s) {sorted(unknown)}; expected some of {sorted(systems)}")
+        systems = {k: v for k, v in systems.items() if k in args.systems.split(",")}
     if not args.no_automl and reason is None:
         notes.append(f"autometa ran on the first {args.automl_repeats} repeat(s) only"
                      + ("." if args.automl_on_seen else ", on the held-out datasets only.")
@@ -432,14 +483,15 @@ def main(argv=None) -> int:
     if args.seen_repeats is not None and not args.skip_seen:
         notes.append(f"datasets seen in meta-training: {args.seen_repeats} repeats "
                      f"(held-out: {args.repeats}).")
-    groups = {"held-out datasets (never seen in meta-training)":
-              manifest[~manifest.name.isin(seen)]}
+    groups = {} if args.only_seen else {"held-out datasets (never seen in meta-training)":
+                                         manifest[~manifest.name.isin(seen)]}
     if not args.skip_seen:
         groups["datasets used in meta-training or validation (optimistic for fewshot)"] = (
             manifest[manifest.name.isin(seen)])
-    tables, frames = {}, {}
-    for gi, (title, sub) in enumerate(groups.items()):
-        group_systems = systems if gi == 0 or args.automl_on_seen else {
+    tables, frames, written = {}, {}, []
+    for title, sub in groups.items():
+        held = title.startswith("held-out")
+        group_systems = systems if held or args.automl_on_seen else {
             k: v for k, v in systems.items() if not k.startswith("autometa")}
         if args.max_datasets:
             sub = sub.sort_values("n_rows").iloc[:: max(1, len(sub) // args.max_datasets)]
@@ -453,7 +505,7 @@ def main(argv=None) -> int:
                 if size != "all" and len(y) - int(size) < 10:
                     continue
                 t0 = time.perf_counter()
-                reps = args.repeats if gi == 0 or args.seen_repeats is None else args.seen_repeats
+                reps = args.repeats if held or args.seen_repeats is None else args.seen_repeats
                 rows = run_task(X, y, size, reps, group_systems, args.max_test,
                                 args.automl_repeats, dataset=row.name)
                 for r in rows:
@@ -464,6 +516,9 @@ def main(argv=None) -> int:
                     f"{s}={v:.3f}" for s, v in dict(means).items())
                     + f"  ({time.perf_counter() - t0:.0f}s)", flush=True)
         df = pd.DataFrame(results)
+        if args.out:
+            written.append(df.assign(group="held-out" if held else "seen"))
+            pd.concat(written).to_csv(args.out, index=False)
         agg = summarise(df)
         by_size = df.groupby(["size", "system"]).auc.mean().unstack()
         order = sorted(by_size.index, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0))
