@@ -359,23 +359,34 @@ def methods_markdown(frames: dict, command: str, meta: dict, notes: list) -> str
 
 
 def compare(base: str, other: str, system: str = "fewshot") -> str:
-    """Paired comparison of one system in two ``--out`` files, per group of datasets: mean
-    ROC AUC over the tasks both hold, wins/ties/losses (ties within 0.002) and the Wilcoxon
-    signed-rank p-value of the per-task differences."""
+    """Paired comparison of two ``--out`` files, per group of datasets and per training-set
+    size: mean ROC AUC over the tasks both hold, wins/ties/losses of ``other`` (ties within
+    0.002) and the Wilcoxon signed-rank p-value of the per-task differences.
+
+    ``base`` and ``other`` are ``FILE`` or ``FILE:SYSTEM`` (default system: ``system``), so
+    two systems of one run can be compared too.
+    """
     from scipy.stats import wilcoxon
 
-    a, b = (pd.read_csv(f) for f in (base, other))
+    def load(spec):
+        path, _, name = spec.partition(":")
+        df = pd.read_csv(path)
+        return df[df.system == (name or system)].groupby(["group", "size", "task"]).auc.mean()
+
+    a, b = load(base), load(other)
+    both = a.index.intersection(b.index)
+    diff = (b[both] - a[both]).dropna()
     lines = []
-    for group in sorted(set(a.group) & set(b.group)):
-        ma, mb = (d[(d.group == group) & (d.system == system)].groupby("task").auc.mean()
-                  for d in (a, b))
-        tasks = ma.index.intersection(mb.index)
-        d = (mb[tasks] - ma[tasks]).dropna()
-        w, t, lose = int((d > 0.002).sum()), int((d.abs() <= 0.002).sum()), int((d < -0.002).sum())
-        p = wilcoxon(d[d != 0]).pvalue if (d != 0).sum() >= 6 else float("nan")
-        lines.append(f"{group}: {len(d)} tasks, {system} mean ROC AUC {ma[d.index].mean():.4f} "
-                     f"({base}) -> {mb[d.index].mean():.4f} ({other}), difference "
-                     f"{d.mean():+.4f}, W/T/L {w}/{t}/{lose}, Wilcoxon p = {p:.3f}")
+    for group, d_group in diff.groupby(level="group"):
+        parts = [("all sizes", d_group)] + [
+            (f"size {size}", d) for size, d in d_group.groupby(level="size")]
+        for label, d in parts:
+            w, t, lose = (d > 0.002).sum(), (d.abs() <= 0.002).sum(), (d < -0.002).sum()
+            p = wilcoxon(d[d != 0]).pvalue if (d != 0).sum() >= 6 else float("nan")
+            lines.append(f"{group}, {label}: {len(d)} tasks, mean ROC AUC "
+                         f"{a[d.index].mean():.4f} ({base}) -> {b[d.index].mean():.4f} "
+                         f"({other}), difference {d.mean():+.4f}, W/T/L {w}/{t}/{lose}, "
+                         f"Wilcoxon p = {p:.3f}")
     return "\n".join(lines)
 
 
