@@ -360,8 +360,9 @@ def methods_markdown(frames: dict, command: str, meta: dict, notes: list) -> str
 
 def compare(base: str, other: str, system: str = "fewshot") -> str:
     """Paired comparison of two ``--out`` files, per group of datasets and per training-set
-    size: mean ROC AUC over the tasks both hold, wins/ties/losses of ``other`` (ties within
-    0.002) and the Wilcoxon signed-rank p-value of the per-task differences.
+    size: mean ROC AUC over the splits (task, repeat) both hold, wins/ties/losses of
+    ``other`` (ties within 0.002) and the Wilcoxon signed-rank p-value of the per-task
+    differences.
 
     ``base`` and ``other`` are ``FILE`` or ``FILE:SYSTEM`` (default system: ``system``), so
     two systems of one run can be compared too.
@@ -371,11 +372,13 @@ def compare(base: str, other: str, system: str = "fewshot") -> str:
     def load(spec):
         path, _, name = spec.partition(":")
         df = pd.read_csv(path)
-        return df[df.system == (name or system)].groupby(["group", "size", "task"]).auc.mean()
+        return df[df.system == (name or system)].set_index(["group", "size", "task", "repeat"]).auc
 
+    # the splits both files scored (the search runs on the first repeat only), per task
     a, b = load(base), load(other)
     both = a.index.intersection(b.index)
-    diff = (b[both] - a[both]).dropna()
+    a, b = (v[both].groupby(level=["group", "size", "task"]).mean() for v in (a, b))
+    diff = (b - a).dropna()
     lines = []
     for group, d_group in diff.groupby(level="group"):
         parts = [("all sizes", d_group)] + [
