@@ -27,7 +27,7 @@ from autometa.search import (
     resolve_metric,
     run_search,
 )
-from autometa.search.evaluation import check_cv_possible, prepare_model
+from autometa.search.evaluation import check_cv_possible, prepare_model, stratification_labels
 from autometa.search.storage import data_fingerprint
 
 __all__ = ["FEWSHOT_MAX_ROWS", "FOCUS_FAMILIES", "AutoMetaClassifier"]
@@ -693,8 +693,7 @@ def _stratified_rows(y: np.ndarray, size: int, seed: int) -> np.ndarray:
     """``size`` row indices that keep every class (for a refit on a subsample)."""
     from sklearn.model_selection import StratifiedShuffleSplit
 
-    counts = np.bincount(y)
-    groups = np.where(counts[y] < 2, -1, y)
+    groups = stratification_labels(y, np.bincount(y), 2)
     splitter = StratifiedShuffleSplit(1, train_size=size, random_state=seed)
     rows, _ = next(splitter.split(np.zeros(len(y)), groups))
     return np.sort(rows)

@@ -86,21 +86,30 @@ def make_splits(
     if n > holdout_rows:
         test_size = min(0.2, 10_000 / n)
         splitter = StratifiedShuffleSplit(1, test_size=test_size, random_state=random_state)
-        return list(splitter.split(np.zeros(n), _group_rare(y, counts, 2)))
+        return list(splitter.split(np.zeros(n), stratification_labels(y, counts, 2)))
     k = min(cv, 3) if n > 5_000 else cv
     k = max(2, min(k, n // 2))
-    groups = _group_rare(y, counts, k)
+    groups = stratification_labels(y, counts, k)
     splitter = StratifiedKFold(k, shuffle=True, random_state=random_state)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class")
         return list(splitter.split(np.zeros(n), groups))
 
 
-def _group_rare(y: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+def stratification_labels(y: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """Stratification labels: the classes with fewer than ``k`` rows form one group.
+
+    A group of a single row (one class with one row, no other rare class) cannot be
+    stratified (scikit-learn's shuffle splits need two rows per group), so that row joins
+    the largest class's group.
+    """
     rare = counts < k
     if not rare.any():
         return y
-    return np.where(rare[y], -1, y)
+    groups = np.where(rare[y], -1, y)
+    if np.count_nonzero(groups == -1) < 2:
+        groups[groups == -1] = np.argmax(counts)
+    return groups
 
 
 def screening_rows(
@@ -116,7 +125,7 @@ def screening_rows(
         return None
     size = min(max(1_000, int(share * len(train))), 10_000, len(train) // 2)
     splitter = StratifiedShuffleSplit(1, train_size=size, random_state=random_state)
-    groups = _group_rare(y[train], np.bincount(y[train]), 2)
+    groups = stratification_labels(y[train], np.bincount(y[train]), 2)
     part, _ = next(splitter.split(np.zeros(len(train)), groups))
     return np.sort(train[part])
 

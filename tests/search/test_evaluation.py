@@ -11,6 +11,7 @@ from autometa.search.evaluation import (
     make_splits,
     score_proba,
     screening_rows,
+    stratification_labels,
 )
 
 
@@ -29,6 +30,19 @@ def test_cv_impossible_is_a_clear_error():
 def test_large_data_uses_fewer_folds_then_holdout():
     assert len(make_splits(np.arange(6000) % 2, 5, 0)) == 3
     assert len(make_splits(np.arange(30000) % 2, 5, 0)) == 1
+
+
+def test_a_class_of_one_row_does_not_break_the_shuffle_splits():
+    # one row of a third class: it cannot be a stratification group of its own
+    y = np.r_[np.zeros(20_000, int), np.ones(1_500, int), [2]]
+    (train, test), = make_splits(y, 5, 0)  # the holdout split on large data
+    assert len(train) + len(test) == len(y)
+    y = np.r_[np.zeros(2_000, int), np.ones(1_500, int), [2]]
+    splits = [(np.arange(len(y)), np.arange(0))]  # the lone row in the training split
+    rows = screening_rows(y, splits, 0)
+    assert set(np.unique(y[rows])) >= {0, 1}
+    groups = stratification_labels(y, np.bincount(y), 2)
+    assert np.array_equal(groups, np.r_[y[:-1], [0]])  # it joins the largest class
 
 
 def test_screening_only_on_large_data_and_reported_apart():
