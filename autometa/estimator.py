@@ -27,7 +27,12 @@ from autometa.search import (
     resolve_metric,
     run_search,
 )
-from autometa.search.evaluation import check_cv_possible, prepare_model, stratification_labels
+from autometa.search.evaluation import (
+    aligned_proba,
+    check_cv_possible,
+    prepare_model,
+    stratification_labels,
+)
 from autometa.search.storage import data_fingerprint
 
 __all__ = ["FEWSHOT_MAX_ROWS", "FOCUS_FAMILIES", "AutoMetaClassifier"]
@@ -611,8 +616,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         X = self._typed(X)
-        proba = np.asarray(self.model_.predict_proba(X), dtype=float)
-        return proba
+        return aligned_proba(self.model_, X, len(self.classes_))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted class labels."""
@@ -690,12 +694,17 @@ def _cheapest_opens(ranked: list, work: int, fits: int) -> list:
 
 
 def _stratified_rows(y: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """``size`` row indices that keep every class (for a refit on a subsample)."""
+    """About ``size`` row indices, stratified, with at least one row of every class (for a
+    refit on a subsample: the model must know every class it is asked to predict)."""
     from sklearn.model_selection import StratifiedShuffleSplit
 
     groups = stratification_labels(y, np.bincount(y), 2)
     splitter = StratifiedShuffleSplit(1, train_size=size, random_state=seed)
     rows, _ = next(splitter.split(np.zeros(len(y)), groups))
+    missing = np.setdiff1d(np.unique(y), y[rows])
+    if len(missing):
+        rng = np.random.default_rng(seed)
+        rows = np.concatenate([rows, [rng.choice(np.flatnonzero(y == c)) for c in missing]])
     return np.sort(rows)
 
 

@@ -176,6 +176,26 @@ def test_ensemble_off_gives_the_single_best():
     assert next(iter(clf.ensemble_weights_)) == clf.leaderboard_.iloc[0]["trial"]
 
 
+def test_a_class_with_two_rows_in_large_data():
+    # 5-fold CV puts the two rows in different folds, so the first training split (which
+    # the screening subsample of large data, >= 2,500 rows, is drawn from) holds one row of
+    # that class
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4002, 4))
+    y = np.r_[(X[:4000, 0] > 0).astype(int), [2, 2]]
+    clf = AutoMetaClassifier(**{**FAST, "cv": 5, "n_trials": 2}).fit(X, y)
+    assert clf.predict_proba(X[:5]).shape == (5, 3)
+
+
+def test_a_refit_on_a_subsample_keeps_every_class():
+    from autometa.estimator import _stratified_rows
+
+    y = np.r_[np.zeros(4000, int), np.ones(900, int), [2], [3, 3]]
+    for seed in range(5):
+        rows = _stratified_rows(y, 1000, seed)
+        assert set(y[rows]) == {0, 1, 2, 3} and len(rows) <= 1003
+
+
 def test_tiny_data_rule_uses_the_few_shot_learner():
     from autometa.estimator import FEWSHOT_MAX_ROWS
 
