@@ -38,12 +38,11 @@ from autometa.search.storage import data_fingerprint
 __all__ = ["FEWSHOT_MAX_ROWS", "FOCUS_FAMILIES", "AutoMetaClassifier"]
 
 #: Training sets with at most this many rows go to the few-shot learner when
-#: ``fewshot="auto"`` (cross-validation folds would hold about 10 rows there). Set from an
-#: earlier run of ``benchmarks/fewshot.py`` in which a 10 s search was ahead of the few-shot
-#: learner at every size measured (32 rows and more); that search's prior had seen the scored
-#: datasets. With leave-one-dataset-out priors (docs/fewshot.md) the search without the
-#: few-shot learner is level with it at 32 and 64 rows and ahead at 128; a higher threshold
-#: has not been measured against the default search, which has the learner among its families.
+#: ``fewshot="auto"`` (cross-validation folds would hold about 10 rows there). Measured with
+#: ``benchmarks/fewshot.py`` (docs/fewshot.md, "The threshold"): on held-out datasets the
+#: default 10 s search, which has the few-shot learner among its families, is ahead of the
+#: few-shot learner alone at every training size measured (32, 64 and 128 rows, and small
+#: datasets used whole), so only smaller training sets skip the search.
 FEWSHOT_MAX_ROWS = 31
 
 #: With a prior, TPE searches only the model families of the prior's best configurations:
