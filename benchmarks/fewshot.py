@@ -156,11 +156,16 @@ def stratified_take(y: np.ndarray, n_take: int, rng: np.random.Generator) -> np.
 
 
 def score(model, X_te, y_te, classes_all) -> tuple[float, float]:
+    return score_proba(model.predict_proba(X_te), model.classes_, y_te, classes_all)
+
+
+def score_proba(proba, classes, y_te, classes_all) -> tuple[float, float]:
+    """ROC AUC (one-vs-rest macro over the classes present) and accuracy of probabilities
+    whose columns are ``classes``."""
     from sklearn.metrics import accuracy_score, roc_auc_score
 
-    proba = model.predict_proba(X_te)
     full = np.zeros((len(y_te), len(classes_all)))
-    cols = np.searchsorted(classes_all, model.classes_)
+    cols = np.searchsorted(classes_all, classes)
     full[:, cols] = proba
     present = np.unique(y_te)
     acc = accuracy_score(y_te, classes_all[np.argmax(full, axis=1)])
@@ -177,20 +182,36 @@ def tasks_for(name: str, n_rows: int) -> list:
     return [(name, "all")] if n_rows <= SMALL else [(name, s) for s in SIZES]
 
 
+def task_split(y: np.ndarray, size, repeat: int, max_test: int):
+    """Training and scored rows of one repeat of a task; None when either has one class."""
+    rng = np.random.default_rng(1000 + repeat)
+    tr = stratified_take(y, int(round(len(y) * 2 / 3)) if size == "all" else int(size), rng)
+    te = np.setdiff1d(np.arange(len(y)), tr)
+    if len(te) > max_test:
+        te = np.sort(rng.choice(te, size=max_test, replace=False))
+    if len(np.unique(y[te])) < 2 or len(np.unique(y[tr])) < 2:
+        return None
+    return tr, te
+
+
+def paired(d: pd.Series, tie: float = 0.002) -> tuple[int, int, int, float]:
+    """Wins, ties (within ``tie``) and losses of per-task differences, and the Wilcoxon
+    signed-rank p-value of the non-zero ones (NaN with fewer than 6)."""
+    from scipy.stats import wilcoxon
+
+    nonzero = d[d != 0]
+    p = wilcoxon(nonzero).pvalue if len(nonzero) >= 6 else float("nan")
+    return int((d > tie).sum()), int((d.abs() <= tie).sum()), int((d < -tie).sum()), p
+
+
 def run_task(X, y, size, repeats, systems, max_test, automl_repeats, dataset=None):
     classes_all = np.unique(y)
     rows = []
     for r in range(repeats):
-        rng = np.random.default_rng(1000 + r)
-        if size == "all":
-            tr = stratified_take(y, int(round(len(y) * 2 / 3)), rng)
-        else:
-            tr = stratified_take(y, int(size), rng)
-        te = np.setdiff1d(np.arange(len(y)), tr)
-        if len(te) > max_test:
-            te = np.sort(rng.choice(te, size=max_test, replace=False))
-        if len(np.unique(y[te])) < 2 or len(np.unique(y[tr])) < 2:
+        split = task_split(y, size, r, max_test)
+        if split is None:
             continue
+        tr, te = split
         for sys_name, make in systems.items():
             if sys_name.startswith("autometa") and r >= automl_repeats:
                 continue
@@ -367,8 +388,6 @@ def compare(base: str, other: str, system: str = "fewshot") -> str:
     ``base`` and ``other`` are ``FILE`` or ``FILE:SYSTEM`` (default system: ``system``), so
     two systems of one run can be compared too.
     """
-    from scipy.stats import wilcoxon
-
     def load(spec):
         path, _, name = spec.partition(":")
         df = pd.read_csv(path)
@@ -384,8 +403,7 @@ def compare(base: str, other: str, system: str = "fewshot") -> str:
         parts = [("all sizes", d_group)] + [
             (f"size {size}", d) for size, d in d_group.groupby(level="size")]
         for label, d in parts:
-            w, t, lose = (d > 0.002).sum(), (d.abs() <= 0.002).sum(), (d < -0.002).sum()
-            p = wilcoxon(d[d != 0]).pvalue if (d != 0).sum() >= 6 else float("nan")
+            w, t, lose, p = paired(d)
             lines.append(f"{group}, {label}: {len(d)} tasks, mean ROC AUC "
                          f"{a[d.index].mean():.4f} ({base}) -> {b[d.index].mean():.4f} "
                          f"({other}), difference {d.mean():+.4f}, W/T/L {w}/{t}/{lose}, "

@@ -39,16 +39,6 @@ WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 DEFAULT = "n4_w0.5"
 
 
-class _Fixed:
-    """A fitted model that returns given probabilities (for ``fewshot.score``)."""
-
-    def __init__(self, classes, proba):
-        self.classes_, self.proba = classes, proba
-
-    def predict_proba(self, X):
-        return self.proba
-
-
 def _first_members(clf: FewShotClassifier, X, n: int) -> np.ndarray:
     """Probabilities of ``clf`` restricted to its first ``n`` members."""
     members = clf.members_
@@ -62,14 +52,10 @@ def _first_members(clf: FewShotClassifier, X, n: int) -> np.ndarray:
 def study_task(X, y, size, repeat: int, max_test: int = 1000) -> dict | None:
     """Scores of every ensemble variant on one split (None when the split is unusable)."""
     classes_all = np.unique(y)
-    rng = np.random.default_rng(1000 + repeat)
-    n_train = int(round(len(y) * 2 / 3)) if size == "all" else int(size)
-    tr = bench.stratified_take(y, n_train, rng)
-    te = np.setdiff1d(np.arange(len(y)), tr)
-    if len(te) > max_test:
-        te = np.sort(rng.choice(te, size=max_test, replace=False))
-    if len(np.unique(y[te])) < 2 or len(np.unique(y[tr])) < 2:
+    split = bench.task_split(y, size, repeat, max_test)
+    if split is None:
         return None
+    tr, te = split
     proba = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -84,7 +70,7 @@ def study_task(X, y, size, repeat: int, max_test: int = 1000) -> dict | None:
     classes = clf.classes_
 
     def auc(p):
-        return bench.score(_Fixed(classes, p), None, y[te], classes_all)[0]
+        return bench.score_proba(p, classes, y[te], classes_all)[0]
 
     rec = {}
     for n in SIZES:
@@ -99,17 +85,13 @@ def study_task(X, y, size, repeat: int, max_test: int = 1000) -> dict | None:
 
 def report(files: list) -> str:
     """Mean ROC AUC of every variant over tasks, and its paired difference to the default."""
-    from scipy.stats import wilcoxon
-
     df = pd.concat(pd.read_csv(f) for f in files)
     per_task = df.drop(columns=["repeat", "dataset"]).groupby(["task", "size"]).mean()
     base = per_task[DEFAULT]
     lines = [f"{len(per_task)} tasks; W/T/L against {DEFAULT} (ties within 0.002)"]
     for col in per_task.columns:
         d = per_task[col] - base
-        nz = d[d != 0]
-        p = wilcoxon(nz).pvalue if len(nz) >= 6 else float("nan")
-        w, t, lose = (d > 0.002).sum(), (d.abs() <= 0.002).sum(), (d < -0.002).sum()
+        w, t, lose, p = bench.paired(d)
         lines.append(f"{col:14s} {per_task[col].mean():.4f}  {d.mean():+.4f}  "
                      f"W/T/L {w}/{t}/{lose}  Wilcoxon p = {p:.3f}")
     return "\n".join(lines)
