@@ -126,8 +126,13 @@ def sample_linear_task(rng: np.random.Generator, n: int, p: int, n_classes: int)
 GENERATORS = {"mlp": sample_mlp_task, "tree": sample_tree_task, "linear": sample_linear_task}
 
 
-def _postprocess(x: np.ndarray, rng: np.random.Generator):
-    """Monotone distortions, categorical columns and missing values."""
+def _postprocess(x: np.ndarray, rng: np.random.Generator, many_levels: float = 0.0):
+    """Monotone distortions, categorical columns and missing values.
+
+    A categorical column has 2 to 10 levels, or (with probability ``many_levels``) 11 to
+    40, log-uniformly: more levels than support rows of a class, as in real data where a
+    column names an instructor, a make or a judge.
+    """
     n, p = x.shape
     x = x.copy()
     for j in range(p):
@@ -144,7 +149,10 @@ def _postprocess(x: np.ndarray, rng: np.random.Generator):
     if rng.random() < 0.35:
         frac = rng.uniform(0.1, 1.0)
         for j in np.flatnonzero(rng.random(p) < frac):
-            k = int(rng.integers(2, 11))
+            if many_levels > 0 and rng.random() < many_levels:
+                k = int(np.round(np.exp(rng.uniform(np.log(11), np.log(40)))))
+            else:
+                k = int(rng.integers(2, 11))
             cuts = np.quantile(x[:, j], np.sort(rng.uniform(0, 1, size=k - 1)))
             codes = rng.permutation(k)[np.searchsorted(cuts, x[:, j])]
             x[:, j] = codes
@@ -158,7 +166,12 @@ def _postprocess(x: np.ndarray, rng: np.random.Generator):
 
 
 def sample_synthetic_task(
-    rng: np.random.Generator, n: int, *, max_features: int = 100, max_classes: int = 10
+    rng: np.random.Generator,
+    n: int,
+    *,
+    max_features: int = 100,
+    max_classes: int = 10,
+    many_levels: float = 0.0,
 ):
     """Draw one synthetic classification task.
 
@@ -173,5 +186,5 @@ def sample_synthetic_task(
     if p > 2 and rng.random() < 0.3:  # pure-noise features
         k = int(rng.integers(1, max(2, p // 2)))
         x[:, rng.choice(p, size=k, replace=False)] = rng.normal(size=(n, k))
-    x, is_cat, n_levels = _postprocess(x, rng)
+    x, is_cat, n_levels = _postprocess(x, rng, many_levels)
     return x, y.astype(np.int64), is_cat, n_levels, kind

@@ -69,9 +69,12 @@ class SyntheticSource:
 
     name = "synthetic"
 
-    def __init__(self, max_features: int = 100, max_classes: int = 10) -> None:
+    def __init__(
+        self, max_features: int = 100, max_classes: int = 10, many_levels: float = 0.0
+    ) -> None:
         self.max_features = max_features
         self.max_classes = max_classes
+        self.many_levels = many_levels  # share of categorical columns with 11-40 levels
 
     def sample(self, rng: np.random.Generator, n_support: int, n_query: int) -> Episode:
         for _ in range(20):
@@ -80,6 +83,7 @@ class SyntheticSource:
                 n_support + n_query,
                 max_features=self.max_features,
                 max_classes=self.max_classes,
+                many_levels=self.many_levels,
             )
             ys, yq, k = _relabel(y[:n_support], y[n_support:], rng, self.max_classes)
             if k >= 2:

@@ -319,6 +319,13 @@ def main(argv: list | None = None) -> int:
         help="icl (in-context transformer) or a meta-learning method",
     )
     p.add_argument(
+        "--many-levels",
+        type=float,
+        default=0.0,
+        help="share of the synthetic prior's categorical columns with 11 to 40 levels "
+        "(the others have 2 to 10); validation tasks keep the default prior",
+    )
+    p.add_argument(
         "--method-config",
         default="{}",
         help='JSON hyperparameters of the method, e.g. \'{"loss": "triplet"}\'',
@@ -344,7 +351,8 @@ def main(argv: list | None = None) -> int:
 
         names = pd.read_csv(Path(args.corpus) / "manifest.csv")["name"]
         heldout = sorted(n for n in names if corpus_split(n) == "heldout")
-    sources = [(SyntheticSource(arch.max_features, arch.max_classes), 1.0 - args.corpus_weight)]
+    synthetic = SyntheticSource(arch.max_features, arch.max_classes, args.many_levels)
+    sources = [(synthetic, 1.0 - args.corpus_weight)]
     if train_sets and args.corpus_weight > 0:
         sources.append((CorpusSource(train_sets, arch.max_classes), args.corpus_weight))
     tokens = {} if args.method == "icl" else {"tokens_per_batch": method.tokens_per_batch}
@@ -371,6 +379,7 @@ def main(argv: list | None = None) -> int:
     )
     data = {
         "synthetic_prior": ["mlp-scm", "tree-ensemble", "linear"],
+        "synthetic_many_levels": args.many_levels,
         "corpus_train": [d[0] for d in train_sets] if args.corpus_weight > 0 else [],
         "corpus_validation": [d[0] for d in val_sets],
         "corpus_heldout": heldout,

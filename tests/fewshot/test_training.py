@@ -132,3 +132,22 @@ def test_cooldown_decays_the_learning_rate_to_zero_over_the_run(tmp_path):
     assert all(b <= a for a, b in zip(rates, rates[1:], strict=False))  # never rises
     with pytest.raises(ValueError, match="lr_scale"):
         meta_train(object(), _sampler(), out_dir=tmp_path / "x", minutes=0.01, cooldown=True)
+
+
+def test_the_synthetic_prior_draws_many_level_categorical_columns_on_request():
+    from autometa.fewshot.prior import sample_synthetic_task
+
+    def levels(many_levels):
+        rng = np.random.default_rng(0)
+        out = []
+        for _ in range(200):
+            x, _, is_cat, n_levels, _ = sample_synthetic_task(rng, 128, many_levels=many_levels)
+            for j in np.flatnonzero(is_cat):
+                codes = x[~np.isnan(x[:, j]), j]
+                assert codes.min() >= 0 and codes.max() < n_levels[j]
+            out.extend(n_levels[is_cat])
+        return np.asarray(out)
+
+    default, many = levels(0.0), levels(1.0)
+    assert default.min() >= 2 and default.max() <= 10
+    assert many.min() >= 11 and many.max() <= 40
