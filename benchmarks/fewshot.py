@@ -450,6 +450,11 @@ def main(argv=None) -> int:
                          "autometa.fewshot.classifier.ECOC_FACTOR)")
     ap.add_argument("--out", default=None,
                     help="write every (task, system, repeat) result to this CSV")
+    ap.add_argument("--reuse", default=None, metavar="FILE",
+                    help="an earlier --out file of the same splits: the systems it has and this "
+                         "run does not (see --systems) are taken from it into the tables, e.g. "
+                         "to score new weights against the baselines and the search of a full "
+                         "run")
     ap.add_argument("--compare", nargs=2, metavar=("BASE", "OTHER"), default=None,
                     help="compare two --out files (system 'fewshot' unless --systems) and exit")
     ap.add_argument("--weights", default=None, help="weights to benchmark (default: shipped)")
@@ -469,7 +474,7 @@ def main(argv=None) -> int:
     if args.compare:
         print(compare(*args.compare, (args.systems or "fewshot").split(",")[0]))
         return 0
-    if (args.only_seen or args.systems) and not args.no_write:
+    if (args.only_seen or (args.systems and not args.reuse)) and not args.no_write:
         args.no_write = True
         print("NOTE: --only-seen/--systems runs do not write docs/fewshot.md")
     if args.ecoc_factor is not None:
@@ -515,6 +520,13 @@ def main(argv=None) -> int:
     if args.seen_repeats is not None and not args.skip_seen:
         notes.append(f"datasets seen in meta-training: {args.seen_repeats} repeats "
                      f"(held-out: {args.repeats}).")
+    reused = None
+    if args.reuse:
+        reused = pd.read_csv(args.reuse, dtype={"size": str})
+        kept = sorted(set(reused.system) - set(systems))
+        reused = reused[reused.system.isin(kept)]
+        notes.append(f"the rows of {', '.join(kept)} come from an earlier run on the same "
+                     f"splits ({args.reuse}); this run scored {', '.join(systems)}.")
     groups = {} if args.only_seen else {"held-out datasets (never seen in meta-training)":
                                          manifest[~manifest.name.isin(seen)]}
     if not args.skip_seen:
@@ -548,6 +560,10 @@ def main(argv=None) -> int:
                     f"{s}={v:.3f}" for s, v in dict(means).items())
                     + f"  ({time.perf_counter() - t0:.0f}s)", flush=True)
         df = pd.DataFrame(results)
+        if reused is not None:
+            old = reused[(reused.group == ("held-out" if held else "seen"))
+                         & reused.task.isin(df.task.unique())]
+            df = pd.concat([df, old.drop(columns="group")], ignore_index=True)
         if args.out:
             written.append(df.assign(group="held-out" if held else "seen"))
             pd.concat(written).to_csv(args.out, index=False)
