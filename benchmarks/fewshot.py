@@ -179,7 +179,11 @@ def score_proba(proba, classes, y_te, classes_all) -> tuple[float, float]:
 
 
 def tasks_for(name: str, n_rows: int) -> list:
-    return [(name, "all")] if n_rows <= SMALL else [(name, s) for s in SIZES]
+    """``(name, size)`` tasks of a dataset: used whole when small, else subsampled to each
+    size that leaves at least 10 rows to score."""
+    if n_rows <= SMALL:
+        return [(name, "all")]
+    return [(name, s) for s in SIZES if n_rows - s >= 10]
 
 
 def task_split(y: np.ndarray, size, repeat: int, max_test: int):
@@ -546,8 +550,6 @@ def main(argv=None) -> int:
             X, y_raw = load_dataset(Path(args.corpus) / row.file, row.target)
             y = pd.Categorical(y_raw.astype(str)).codes.astype(np.int64)
             for name, size in tasks_for(row.name, len(y)):
-                if size != "all" and len(y) - int(size) < 10:
-                    continue
                 t0 = time.perf_counter()
                 reps = args.repeats if held or args.seen_repeats is None else args.seen_repeats
                 rows = run_task(X, y, size, reps, group_systems, args.max_test,

@@ -121,8 +121,6 @@ def main(argv=None) -> int:
         X, y_raw = load_dataset(Path(args.corpus) / row.file, row.target)
         y = pd.Categorical(y_raw.astype(str)).codes.astype(np.int64)
         for name, size in bench.tasks_for(row.name, len(y)):
-            if size != "all" and len(y) - int(size) < 10:
-                continue
             for r in range(args.repeats):
                 rec = study_task(X, y, size, r)
                 if rec is not None:
