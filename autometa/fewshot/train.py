@@ -310,7 +310,8 @@ def main(argv: list | None = None) -> int:
     p.add_argument(
         "--cooldown",
         action="store_true",
-        help="decay the learning rate linearly to zero over --minutes (in-context model only)",
+        help="decay the learning rate linearly to zero over --minutes (every method but "
+        "reptile, which has no optimiser)",
     )
     p.add_argument(
         "--method",
@@ -331,8 +332,8 @@ def main(argv: list | None = None) -> int:
         help='JSON hyperparameters of the method, e.g. \'{"loss": "triplet"}\'',
     )
     args = p.parse_args(argv)
-    if args.cooldown and args.method != "icl":
-        p.error(f"--cooldown is implemented for --method icl only; got --method {args.method}.")
+    if args.cooldown and args.method == "reptile":
+        p.error("--cooldown needs a method with an optimiser; Reptile's outer step is meta_step.")
 
     import torch
 

@@ -134,6 +134,32 @@ def test_cooldown_decays_the_learning_rate_to_zero_over_the_run(tmp_path):
         meta_train(object(), _sampler(), out_dir=tmp_path / "x", minutes=0.01, cooldown=True)
 
 
+def test_cooldown_also_decays_the_learning_rate_of_a_meta_learning_method(tmp_path):
+    from autometa.fewshot.methods import EncoderConfig
+    from autometa.fewshot.methods.maml import FOMAML
+    from autometa.fewshot.methods.reptile import Reptile
+
+    enc = EncoderConfig(max_features=8, max_classes=4, hidden=16, embed=8, n_layers=1)
+    method = FOMAML(enc, seed=0, lr=1e-3, inner_steps=1)
+    rates = []
+    step = method.train_step
+
+    def recorded(batch):
+        out = step(batch)
+        rates.append(method.opt.param_groups[0]["lr"])
+        return out
+
+    method.train_step = recorded
+    meta_train(method, _sampler(), out_dir=tmp_path, minutes=0.02, checkpoint_every=1e9,
+               cooldown=True)
+    assert len(rates) >= 3
+    assert rates[0] <= 1e-3 and rates[-1] < rates[0] / 2
+    assert all(b <= a for a, b in zip(rates, rates[1:], strict=False))
+    with pytest.raises(ValueError, match="lr_scale"):  # Reptile's outer step has no rate
+        meta_train(Reptile(enc, seed=0), _sampler(), out_dir=tmp_path / "r", minutes=0.01,
+                   cooldown=True)
+
+
 def test_the_synthetic_prior_draws_many_level_categorical_columns_on_request():
     from autometa.fewshot.prior import sample_synthetic_task
 

@@ -68,6 +68,9 @@ class EpisodicMethod:
         self.init(self.generator)
         self.to(device)
         self.opt = self.make_optimizer()
+        if self.opt is not None:
+            #: multiplier of the learning rate, set by ``meta_train``'s ``cooldown``
+            self.lr_scale = 1.0
         self.step = 0
         self.metadata: dict = {}
 
@@ -140,6 +143,8 @@ class EpisodicMethod:
         t = batch.to_torch(self.device)
         loss, logp = self.objective(t)
         _, acc = query_nll(logp.detach(), t["yq"])
+        for g in self.opt.param_groups:
+            g["lr"] = self.lr * self.lr_scale
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.parameters(), 1.0)
