@@ -18,6 +18,7 @@ left alone).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -69,12 +70,15 @@ def _objectify(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def _weights_for(method: str, weights):
-    """``--weights`` are the in-context model's; a combined method takes them for that part."""
+    """``--weights`` are the in-context model's (a path), or the parts' of a combined method
+    (a dict such as ``{"icl": path, "fomaml": path}``, see ``--fomaml-weights``)."""
     from autometa.fewshot.classifier import COMBINED
 
-    if weights is None or method == "icl":
-        return weights
-    return {"icl": weights} if method in COMBINED else None
+    parts = weights if isinstance(weights, dict) else {"icl": weights}
+    parts = {k: v for k, v in parts.items() if v is not None}
+    if method in COMBINED:
+        return {k: v for k, v in parts.items() if k in COMBINED[method]} or None
+    return parts.get(method)
 
 
 def make_systems(with_automl: bool, time_budget: float, weights=None,
@@ -297,10 +301,27 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     return agg.sort_values("rank")
 
 
-def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict) -> str:
-    lines = [f"Command: `{command}`", "",
-             f"Weights: {meta.get('steps')} meta-training steps "
-             f"({meta.get('elapsed_s', 0) / 60:.0f} min on one CPU thread).", ""]
+def _part_metadata(method: str, path) -> dict:
+    """The metadata (``.json`` beside the ``.pt``) of a method's weights; {} if absent."""
+    from autometa.fewshot.methods import default_weights
+
+    file = Path(path) if path is not None else default_weights(method)
+    file = file / f"{method}.pt" if file.is_dir() else file
+    try:
+        return json.loads(file.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict,
+             fomaml_meta: dict | None = None) -> str:
+    weights = (f"Weights: {meta.get('steps')} meta-training steps "
+               f"({meta.get('elapsed_s', 0) / 60:.0f} min on one CPU thread)")
+    if fomaml_meta:
+        weights = (f"{weights.replace('Weights:', 'Weights: in-context model')}; first-order "
+                   f"MAML {fomaml_meta.get('steps')} steps "
+                   f"({fomaml_meta.get('elapsed_s', 0) / 60:.0f} min)")
+    lines = [f"Command: `{command}`", "", weights + ".", ""]
     for title, (agg, by_size) in tables.items():
         lines += [f"### {title}", "", "| system | mean ROC AUC | mean accuracy | mean rank | "
                   "first places | fit+predict s |", "|---|---|---|---|---|---|"]
@@ -462,6 +483,9 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", nargs=2, metavar=("BASE", "OTHER"), default=None,
                     help="compare two --out files (system 'fewshot' unless --systems) and exit")
     ap.add_argument("--weights", default=None, help="weights to benchmark (default: shipped)")
+    ap.add_argument("--fomaml-weights", default=None,
+                    help="weights of the first-order MAML part of 'icl+fomaml' (default: "
+                         "shipped)")
     ap.add_argument("--fewshot-method", default=FEWSHOT_METHOD,
                     help="the learner of the 'fewshot' system (default: the one AutoMetaClassifier "
                          f"uses, {FEWSHOT_METHOD!r})")
@@ -497,7 +521,8 @@ def main(argv=None) -> int:
     if reason:
         notes.append(f"the full autometa search was skipped: {reason}.")
         print("NOTE:", notes[-1])
-    systems = make_systems(not args.no_automl and reason is None, args.time_budget, args.weights,
+    weights = {"icl": args.weights, "fomaml": args.fomaml_weights}
+    systems = make_systems(not args.no_automl and reason is None, args.time_budget, weights,
                            args.automl_search_only, args.fewshot_method)
     notes.append(f"fewshot is FewShotClassifier(method={args.fewshot_method!r}).")
     if not args.no_automl and reason is None and not args.automl_search_only:
@@ -577,7 +602,7 @@ def main(argv=None) -> int:
         frames[title] = df
         print(f"\n{title}\n{agg.round(4).to_string()}\n\nmean ROC AUC by size\n"
               f"{by_size.round(4).to_string()}")
-    timing = time_predict(weights=args.weights, method=args.fewshot_method)
+    timing = time_predict(weights=weights, method=args.fewshot_method)
     timing.update(n_query=1000, n_support=128)
     print(f"\npredict_proba 1000 x 128: median {timing['median_s'] * 1000:.1f} ms, "
           f"min {timing['min_s'] * 1000:.1f} ms, CPU time {timing['cpu_s'] * 1000:.1f} ms "
@@ -595,7 +620,9 @@ def main(argv=None) -> int:
         doc = Path(args.doc)
         empty = "<!-- benchmark:start -->\n<!-- benchmark:end -->\n"
         text = doc.read_text() if doc.exists() else empty
-        block = markdown(tables, timing, notes, command, meta)
+        fomaml_meta = (_part_metadata("fomaml", args.fomaml_weights)
+                       if "fomaml" in args.fewshot_method.split("+") else None)
+        block = markdown(tables, timing, notes, command, meta, fomaml_meta)
         text = re.sub(r"<!-- benchmark:start -->.*<!-- benchmark:end -->",
                       lambda _: "<!-- benchmark:start -->\n" + block + "<!-- benchmark:end -->",
                       text, flags=re.S)
