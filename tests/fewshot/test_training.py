@@ -114,8 +114,8 @@ def test_meta_train_survives_a_failing_batch(tmp_path):
 
 
 
-def test_cooldown_decays_the_learning_rate_to_zero_over_the_run(tmp_path):
-    method = InContextMethod(TINY, lr=1e-3, warmup=1)
+def _rates_under_cooldown(method, out_dir) -> list:
+    """The learning rate of every step of a short meta_train run with ``cooldown``."""
     rates = []
     step = method.train_step
 
@@ -125,36 +125,32 @@ def test_cooldown_decays_the_learning_rate_to_zero_over_the_run(tmp_path):
         return out
 
     method.train_step = recorded
-    meta_train(method, _sampler(), out_dir=tmp_path, minutes=0.02, checkpoint_every=1e9,
+    meta_train(method, _sampler(), out_dir=out_dir, minutes=0.02, checkpoint_every=1e9,
                cooldown=True)
+    return rates
+
+
+@pytest.mark.parametrize("kind", ["icl", "fomaml"])
+def test_cooldown_decays_the_learning_rate_to_zero_over_the_run(tmp_path, kind):
+    from autometa.fewshot.methods import EncoderConfig
+    from autometa.fewshot.methods.maml import FOMAML
+
+    enc = EncoderConfig(max_features=8, max_classes=4, hidden=16, embed=8, n_layers=1)
+    method = (InContextMethod(TINY, lr=1e-3, warmup=1) if kind == "icl"
+              else FOMAML(enc, seed=0, lr=1e-3, inner_steps=1))
+    rates = _rates_under_cooldown(method, tmp_path)
     assert len(rates) >= 3
     assert rates[0] <= 1e-3 and rates[-1] < rates[0] / 2
     assert all(b <= a for a, b in zip(rates, rates[1:], strict=False))  # never rises
-    with pytest.raises(ValueError, match="lr_scale"):
-        meta_train(object(), _sampler(), out_dir=tmp_path / "x", minutes=0.01, cooldown=True)
 
 
-def test_cooldown_also_decays_the_learning_rate_of_a_meta_learning_method(tmp_path):
+def test_cooldown_needs_a_learning_rate_to_decay(tmp_path):
     from autometa.fewshot.methods import EncoderConfig
-    from autometa.fewshot.methods.maml import FOMAML
     from autometa.fewshot.methods.reptile import Reptile
 
+    with pytest.raises(ValueError, match="lr_scale"):
+        meta_train(object(), _sampler(), out_dir=tmp_path / "x", minutes=0.01, cooldown=True)
     enc = EncoderConfig(max_features=8, max_classes=4, hidden=16, embed=8, n_layers=1)
-    method = FOMAML(enc, seed=0, lr=1e-3, inner_steps=1)
-    rates = []
-    step = method.train_step
-
-    def recorded(batch):
-        out = step(batch)
-        rates.append(method.opt.param_groups[0]["lr"])
-        return out
-
-    method.train_step = recorded
-    meta_train(method, _sampler(), out_dir=tmp_path, minutes=0.02, checkpoint_every=1e9,
-               cooldown=True)
-    assert len(rates) >= 3
-    assert rates[0] <= 1e-3 and rates[-1] < rates[0] / 2
-    assert all(b <= a for a, b in zip(rates, rates[1:], strict=False))
     with pytest.raises(ValueError, match="lr_scale"):  # Reptile's outer step has no rate
         meta_train(Reptile(enc, seed=0), _sampler(), out_dir=tmp_path / "r", minutes=0.01,
                    cooldown=True)
