@@ -18,7 +18,6 @@ left alone).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -302,24 +301,21 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _part_metadata(method: str, path) -> dict:
-    """The metadata (``.json`` beside the ``.pt``) of a method's weights; {} if absent."""
+    """The metadata of a method's weights (``path``, else the shipped ones)."""
     from autometa.fewshot.methods import default_weights
+    from autometa.fewshot.weights import read_weight_files
 
-    file = Path(path) if path is not None else default_weights(method)
-    file = file / f"{method}.pt" if file.is_dir() else file
-    try:
-        return json.loads(file.with_suffix(".json").read_text())
-    except (OSError, ValueError):
-        return {}
+    return read_weight_files(path, default=default_weights(method))[1]
 
 
 def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict,
              fomaml_meta: dict | None = None) -> str:
-    weights = (f"Weights: {meta.get('steps')} meta-training steps "
-               f"({meta.get('elapsed_s', 0) / 60:.0f} min on one CPU thread)")
+    icl = (f"{meta.get('steps')} meta-training steps "
+           f"({meta.get('elapsed_s', 0) / 60:.0f} min on one CPU thread)")
+    weights = f"Weights: {icl}"
     if fomaml_meta:
-        weights = (f"{weights.replace('Weights:', 'Weights: in-context model')}; first-order "
-                   f"MAML {fomaml_meta.get('steps')} steps "
+        weights = (f"Weights: in-context model {icl}; first-order MAML "
+                   f"{fomaml_meta.get('steps')} steps "
                    f"({fomaml_meta.get('elapsed_s', 0) / 60:.0f} min)")
     lines = [f"Command: `{command}`", "", weights + ".", ""]
     for title, (agg, by_size) in tables.items():

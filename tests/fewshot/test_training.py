@@ -7,6 +7,9 @@ import pytest
 
 from autometa.fewshot import load_weights, save_weights
 from autometa.fewshot.family import FEWSHOT_FAMILY
+from autometa.fewshot.methods import EncoderConfig
+from autometa.fewshot.methods.maml import FOMAML
+from autometa.fewshot.methods.reptile import Reptile
 from autometa.fewshot.model import ArchConfig
 from autometa.fewshot.preprocessing import encode_features, make_plan, pad_features
 from autometa.fewshot.sampler import (
@@ -19,6 +22,7 @@ from autometa.fewshot.sampler import (
 from autometa.fewshot.train import InContextMethod, meta_train
 
 TINY = ArchConfig(max_features=8, max_classes=4, d_model=16, n_layers=1, n_heads=2, d_ff=16)
+TINY_ENCODER = EncoderConfig(max_features=8, max_classes=4, hidden=16, embed=8, n_layers=1)
 
 
 def _sampler():
@@ -132,12 +136,8 @@ def _rates_under_cooldown(method, out_dir) -> list:
 
 @pytest.mark.parametrize("kind", ["icl", "fomaml"])
 def test_cooldown_decays_the_learning_rate_to_zero_over_the_run(tmp_path, kind):
-    from autometa.fewshot.methods import EncoderConfig
-    from autometa.fewshot.methods.maml import FOMAML
-
-    enc = EncoderConfig(max_features=8, max_classes=4, hidden=16, embed=8, n_layers=1)
     method = (InContextMethod(TINY, lr=1e-3, warmup=1) if kind == "icl"
-              else FOMAML(enc, seed=0, lr=1e-3, inner_steps=1))
+              else FOMAML(TINY_ENCODER, seed=0, lr=1e-3, inner_steps=1))
     rates = _rates_under_cooldown(method, tmp_path)
     assert len(rates) >= 3
     assert rates[0] <= 1e-3 and rates[-1] < rates[0] / 2
@@ -145,14 +145,10 @@ def test_cooldown_decays_the_learning_rate_to_zero_over_the_run(tmp_path, kind):
 
 
 def test_cooldown_needs_a_learning_rate_to_decay(tmp_path):
-    from autometa.fewshot.methods import EncoderConfig
-    from autometa.fewshot.methods.reptile import Reptile
-
     with pytest.raises(ValueError, match="lr_scale"):
         meta_train(object(), _sampler(), out_dir=tmp_path / "x", minutes=0.01, cooldown=True)
-    enc = EncoderConfig(max_features=8, max_classes=4, hidden=16, embed=8, n_layers=1)
     with pytest.raises(ValueError, match="lr_scale"):  # Reptile's outer step has no rate
-        meta_train(Reptile(enc, seed=0), _sampler(), out_dir=tmp_path / "r", minutes=0.01,
+        meta_train(Reptile(TINY_ENCODER, seed=0), _sampler(), out_dir=tmp_path / "r", minutes=0.01,
                    cooldown=True)
 
 
