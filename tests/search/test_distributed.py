@@ -77,7 +77,12 @@ def _shared_search(data_file: Path, storage: str) -> None:
     )
     assert len(study.trials) == 3 + 2 * 3 + 2
     board = clf.leaderboard_
-    assert (board.source == "worker").sum() >= 6  # the other processes' trials are seen
+    # every trial another process finished is seen; the median pruner may stop some of those
+    # 9 once 5 trials are complete (n_startup_trials), so at least 5 of them finish
+    finished = {t.number for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE}
+    own = set(board.trial[board.source != "worker"])
+    assert set(board.trial[board.source == "worker"]) == finished - own
+    assert len(finished - own) >= 5
     assert clf.best_score_ == pytest.approx(study.best_value)
 
 
