@@ -332,8 +332,6 @@ def main(argv: list | None = None) -> int:
         help='JSON hyperparameters of the method, e.g. \'{"loss": "triplet"}\'',
     )
     args = p.parse_args(argv)
-    if args.cooldown and args.method == "reptile":
-        p.error("--cooldown needs a method with an optimiser; Reptile's outer step is meta_step.")
 
     import torch
 
@@ -343,6 +341,8 @@ def main(argv: list | None = None) -> int:
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     method = _make_method(args)
+    if args.cooldown and not hasattr(method, "lr_scale"):
+        p.error(f"--cooldown needs a method with an optimiser; {args.method} has none.")
     arch = method.arch if args.method == "icl" else method.encoder_config
     train_sets, val_sets, heldout = [], [], []
     if args.corpus:
