@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from autometa.fewshot.preprocessing import (
+    ONEHOT_MAX_LEVELS,
     TRANSFORMS,
     fit_encoding,
     make_plan,
@@ -309,6 +310,8 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         n_members = self.n_estimators
         if k > self._arch.max_classes:  # enough codebooks to tell every class apart
             n_members = max(n_members, ECOC_FACTOR * math.ceil(math.log(k) / math.log(g)) + 1)
+        # the encoding the weights were meta-trained with (weights older than the option: 5)
+        onehot_max_levels = int(self.metadata_.get("onehot_max_levels", ONEHOT_MAX_LEVELS))
         members = []
         for e in range(n_members):
             plan = make_plan(
@@ -317,6 +320,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
                 rng,
                 max_features=self._arch.max_features,
                 transform=TRANSFORMS[e % len(TRANSFORMS)],
+                onehot_max_levels=onehot_max_levels,
             )
             code = rng.permutation(np.arange(k) % g)  # class -> network label (0..g-1)
             rows = self._subsample(y_enc, rng)

@@ -48,8 +48,15 @@ def make_plan(
     transform: str | None = None,
     shuffle: bool = True,
     candidates: np.ndarray | None = None,
+    onehot_max_levels: int = ONEHOT_MAX_LEVELS,
 ) -> EncodingPlan:
-    """Draw a random encoding plan: feature subset/order, level order, transform."""
+    """Draw a random encoding plan: feature subset/order, level order, transform.
+
+    Categorical columns with 3 to ``onehot_max_levels`` levels are one-hot encoded with
+    probability 1/2 while the encoded width stays within ``max_features``; the others are
+    level codes in a random order. A network reads the encoding it was meta-trained with, so
+    inference takes ``onehot_max_levels`` from the weights' metadata.
+    """
     p = len(is_cat)
     cols = np.arange(p) if candidates is None else np.asarray(candidates)
     if shuffle:
@@ -64,7 +71,7 @@ def make_plan(
         k = int(n_levels[j]) if is_cat[j] else 0
         if (
             is_cat[j]
-            and 3 <= k <= ONEHOT_MAX_LEVELS
+            and 3 <= k <= onehot_max_levels
             and width + k <= max_features
             and (rng.random() < 0.5 if shuffle else True)
         ):

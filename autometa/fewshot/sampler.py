@@ -14,7 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from autometa.fewshot.preprocessing import encode_features, make_plan, pad_features
+from autometa.fewshot.preprocessing import (
+    ONEHOT_MAX_LEVELS,
+    encode_features,
+    make_plan,
+    pad_features,
+)
 from autometa.fewshot.prior import sample_synthetic_task
 
 IGNORE_INDEX = -100
@@ -155,8 +160,10 @@ class TaskSampler:
         support_range=(8, 256),
         n_query=64,
         tokens_per_batch=3072,
+        onehot_max_levels=ONEHOT_MAX_LEVELS,
     ) -> None:
         self.sources = sources
+        self.onehot_max_levels = onehot_max_levels
         self.max_features = max_features
         self.max_classes = max_classes
         self.support_range = support_range
@@ -173,7 +180,13 @@ class TaskSampler:
         return self.sources[0][0].sample(rng, n_support, n_query)
 
     def encode(self, ep: Episode, rng: np.random.Generator):
-        plan = make_plan(ep.is_cat, ep.n_levels, rng, max_features=self.max_features)
+        plan = make_plan(
+            ep.is_cat,
+            ep.n_levels,
+            rng,
+            max_features=self.max_features,
+            onehot_max_levels=self.onehot_max_levels,
+        )
         vs, ms, vq, mq = encode_features(ep.x_support, ep.x_query, plan, ep.n_levels)
         xs, ms = pad_features(vs, ms, self.max_features)
         xq, mq = pad_features(vq, mq, self.max_features)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from autometa.fewshot.model import ArchConfig, build_model
+from autometa.fewshot.preprocessing import ONEHOT_MAX_LEVELS
 from autometa.fewshot.sampler import (
     IGNORE_INDEX,
     CorpusSource,
@@ -250,6 +251,7 @@ def make_validation(sampler: TaskSampler, corpus_val: list, seed: int = 12345) -
         max_features=sampler.max_features,
         max_classes=sampler.max_classes,
         n_query=sampler.n_query,
+        onehot_max_levels=sampler.onehot_max_levels,
     )
     out = {"synthetic": [synth.sample_batch(rng, 16, ns) for ns in (16, 48, 128)]}
     if corpus_val:
@@ -258,6 +260,7 @@ def make_validation(sampler: TaskSampler, corpus_val: list, seed: int = 12345) -
             max_features=sampler.max_features,
             max_classes=sampler.max_classes,
             n_query=sampler.n_query,
+            onehot_max_levels=sampler.onehot_max_levels,
         )
         out["corpus"] = [corp.sample_batch(rng, 16, ns) for ns in (16, 48, 128)]
     return out
@@ -327,6 +330,14 @@ def main(argv: list | None = None) -> int:
         "(the others have 2 to 10); validation tasks keep the default prior",
     )
     p.add_argument(
+        "--onehot-max-levels",
+        type=int,
+        default=ONEHOT_MAX_LEVELS,
+        help="one-hot encode categorical columns with 3 to N levels (probability 1/2, room "
+        "permitting; the others are level codes); stored in the weights, which inference "
+        f"follows (default {ONEHOT_MAX_LEVELS})",
+    )
+    p.add_argument(
         "--method-config",
         default="{}",
         help='JSON hyperparameters of the method, e.g. \'{"loss": "triplet"}\'',
@@ -357,8 +368,17 @@ def main(argv: list | None = None) -> int:
     if train_sets and args.corpus_weight > 0:
         sources.append((CorpusSource(train_sets, arch.max_classes), args.corpus_weight))
     tokens = {} if args.method == "icl" else {"tokens_per_batch": method.tokens_per_batch}
+    if not 3 <= args.onehot_max_levels <= arch.max_features:
+        p.error(
+            f"--onehot-max-levels must be between 3 and {arch.max_features} (the network's "
+            f"max_features); got {args.onehot_max_levels}."
+        )
     sampler = TaskSampler(
-        sources, max_features=arch.max_features, max_classes=arch.max_classes, **tokens
+        sources,
+        max_features=arch.max_features,
+        max_classes=arch.max_classes,
+        onehot_max_levels=args.onehot_max_levels,
+        **tokens,
     )
     validation = make_validation(sampler, val_sets)
     out = Path(args.out)
@@ -398,6 +418,7 @@ def main(argv: list | None = None) -> int:
             training_command=command,
             data=data,
             encoding="v1",
+            onehot_max_levels=args.onehot_max_levels,
             torch_version=torch.__version__,
             created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )

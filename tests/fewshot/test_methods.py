@@ -388,3 +388,37 @@ def test_the_search_family_uses_the_combined_learner():
 
     model = FEWSHOT_FAMILY.build(FEWSHOT_FAMILY.default(), random_state=0, n_jobs=1, device="cpu")
     assert model.method == METHOD == "icl+fomaml"
+
+
+def test_weights_carry_the_one_hot_encoding_they_were_trained_with(tmp_path):
+    import pandas as pd
+
+    args = ["--method", "protonet", "--out", str(tmp_path / "run"), "--minutes", "1",
+            "--max-steps", "1", "--checkpoint-every", "1e9", "--export-to", str(tmp_path / "w"),
+            "--onehot-max-levels", "12"]
+    assert train_main(args) == 0
+    wide = tmp_path / "w" / "protonet.pt"
+    meta = json.loads(wide.with_suffix(".json").read_text())
+    assert meta["onehot_max_levels"] == 12 and "--onehot-max-levels 12" in meta["training_command"]
+    # weights from before the option: the key is absent, and 5 levels is what they were trained on
+    old = tmp_path / "old" / "protonet.pt"
+    old.parent.mkdir()
+    old.write_bytes(wide.read_bytes())
+    del meta["onehot_max_levels"]
+    old.with_suffix(".json").write_text(json.dumps(meta))
+
+    rng = np.random.default_rng(0)
+    levels = rng.integers(0, 10, 80)
+    X = pd.DataFrame({"c": pd.Categorical([f"l{v}" for v in levels]), "x": rng.normal(size=80)})
+    y = (levels % 2 == 0).astype(int)
+
+    def onehot_members(weights):
+        clf = FewShotClassifier(method="protonet", weights=weights, n_estimators=8, random_state=0)
+        proba = clf.fit(X[:60], y[:60]).predict_proba(X[60:])
+        assert proba.shape == (20, 2) and np.allclose(proba.sum(axis=1), 1.0)
+        return sum(0 in m["plan"].onehot for m in clf.members_)
+
+    assert onehot_members(wide) > 0  # 10 levels <= 12: one-hot with probability 1/2
+    assert onehot_members(old) == 0  # 10 levels > 5: level codes only
+    with pytest.raises(SystemExit):
+        train_main([*args[:-1], "2"])

@@ -169,3 +169,21 @@ def test_the_synthetic_prior_draws_many_level_categorical_columns_on_request():
     default, many = levels(0.0), levels(1.0)
     assert default.min() >= 2 and default.max() <= 10
     assert many.min() >= 11 and many.max() <= 40
+
+
+def test_plans_one_hot_encode_up_to_the_given_number_of_levels():
+    is_cat = np.array([True, True, True, True, False])
+    n_levels = np.array([2, 4, 12, 50, 0])
+
+    def onehot(**kw):
+        plan = make_plan(is_cat, n_levels, np.random.default_rng(0), max_features=100,
+                         shuffle=False, **kw)
+        return set(plan.onehot)
+
+    assert onehot() == {1}  # binary columns stay one 0/1 column; 3 to 5 levels by default
+    assert onehot(onehot_max_levels=12) == {1, 2}
+    assert onehot(onehot_max_levels=60) == {1, 2, 3}
+    # room permitting: a 50-level block does not fit in 40 features
+    plan = make_plan(is_cat, n_levels, np.random.default_rng(0), max_features=40, shuffle=False,
+                     onehot_max_levels=60)
+    assert set(plan.onehot) == {1, 2} and len(plan.columns) == 5
