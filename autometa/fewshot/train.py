@@ -407,9 +407,7 @@ def main(argv: list | None = None) -> int:
         "corpus_split_rule": "sha256(name) % 10: 0-4 heldout, 5-8 train, 9 validation",
     }
 
-    def export(summary: dict) -> None:
-        if not summary["is_best"]:
-            return
+    def weights(summary: dict) -> tuple:
         tensors, meta = method.export()
         meta.update(
             steps=summary["step"],
@@ -422,6 +420,12 @@ def main(argv: list | None = None) -> int:
             torch_version=torch.__version__,
             created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
+        return tensors, meta
+
+    def export(summary: dict) -> None:
+        if not summary["is_best"]:
+            return
+        tensors, meta = weights(summary)
         save_weights(tensors, meta, out / "best.pt")
         if export_to:
             save_weights(tensors, meta, export_to)
@@ -439,6 +443,9 @@ def main(argv: list | None = None) -> int:
         on_checkpoint=export,
         cooldown=args.cooldown,
     )
+    # the weights at the end of the call: after a cooldown these, not the best validation
+    # checkpoint of a noisy validation set, are what the run produced
+    save_weights(*weights(summary), out / "final.pt")
     logger.info("done: %s", json.dumps(summary))
     return 0
 

@@ -302,6 +302,9 @@ def test_training_command_trains_and_resumes(tmp_path):
     assert train_main([*args[:6], "--max-steps", "4", "--resume", *args[8:]]) == 0
     steps = [json.loads(x)["step"] for x in (out / "history.jsonl").read_text().splitlines()]
     assert steps == [2, 4]
+    # the end of every call is exported too, whatever the validation loss did
+    final = json.loads((out / "final.json").read_text())
+    assert final["steps"] == 4 and final["method"] == "protonet"
     clf = FewShotClassifier(method="protonet", weights=tmp_path / "w" / "protonet.pt")
     X, y = _task(n=60)
     assert clf.fit(X[:30], y[:30]).predict_proba(X[30:]).shape == (30, 2)
