@@ -35,10 +35,11 @@ SIZES = [0, 300, 1000, 5000, np.inf]
 TIE = 0.001
 
 
-def headroom(table: pd.DataFrame, is_default: pd.Series) -> dict[str, float]:
-    """In-sample and selected gains of one task's (config x fold) ROC AUC table."""
+def headroom(table: pd.DataFrame, defaults: set[str]) -> dict[str, float]:
+    """In-sample and selected gains of one task's (config x fold) ROC AUC table; ``defaults``
+    holds the ids of the family defaults."""
     table = table.dropna(axis=0, how="any")  # configurations scored on every fold
-    defaults = table[is_default.reindex(table.index, fill_value=False)]
+    defaults = table[table.index.isin(defaults)]
     if table.shape[1] < 2 or defaults.empty:
         return {"in_sample": np.nan, "selected": np.nan}
     in_sample = table.mean(axis=1).max() - defaults.mean(axis=1).max()
@@ -57,19 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     with EvalStore(args.store) as store:
         evals = store.evaluations()
-        configs = store.configs()
         rows = store.tasks().set_index("name")["n_rows"]
     defaults = {config_id(c) for c in default_configs()}
-    is_default = pd.Series({cid: cid in defaults for cid in configs})
     evals = evals.dropna(subset=["roc_auc"])
     out = []
     for task, frame in evals.groupby("task"):
         table = frame.pivot_table(index="config_id", columns="fold", values="roc_auc")
-        out.append({"task": task, "n_rows": rows.get(task, np.nan), **headroom(table, is_default)})
+        out.append({"task": task, "n_rows": rows.get(task, np.nan), **headroom(table, defaults)})
     res = pd.DataFrame(out).dropna(subset=["selected"])
     res["size"] = pd.cut(res.n_rows, SIZES, right=True)
     scored = set(evals.config_id)
-    n_cfg, n_def = len(scored), int(is_default[list(scored)].sum())
+    n_cfg, n_def = len(scored), len(scored & defaults)
     print(
         f"{args.store}: {len(res)} tasks, {n_cfg} candidate configurations "
         f"({n_def} family defaults); ROC AUC of the best candidate minus the best default"
