@@ -35,11 +35,11 @@ SIZES = [0, 300, 1000, 5000, np.inf]
 TIE = 0.001
 
 
-def headroom(table: pd.DataFrame, defaults: set[str]) -> dict[str, float]:
-    """In-sample and selected gains of one task's (config x fold) ROC AUC table; ``defaults``
-    holds the ids of the family defaults."""
+def headroom(table: pd.DataFrame, default_ids: set[str]) -> dict[str, float]:
+    """In-sample and selected gains of one task's (config x fold) ROC AUC table;
+    ``default_ids`` holds the ids of the family defaults."""
     table = table.dropna(axis=0, how="any")  # configurations scored on every fold
-    defaults = table[table.index.isin(defaults)]
+    defaults = table[table.index.isin(default_ids)]  # their rows
     if table.shape[1] < 2 or defaults.empty:
         return {"in_sample": np.nan, "selected": np.nan}
     in_sample = table.mean(axis=1).max() - defaults.mean(axis=1).max()
