@@ -411,7 +411,7 @@ def compare(base: str, other: str, system: str = "fewshot") -> str:
     """
     def load(spec):
         path, _, name = spec.partition(":")
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, dtype={"size": str})  # "all" or a row count, in every file
         return df[df.system == (name or system)].set_index(["group", "size", "task", "repeat"]).auc
 
     # the splits both files scored (the search runs on the first repeat only), per task
