@@ -172,15 +172,22 @@ def sample_synthetic_task(
     max_features: int = 100,
     max_classes: int = 10,
     many_levels: float = 0.0,
+    many_classes: float = 0.0,
 ):
     """Draw one synthetic classification task.
+
+    Tasks have 2 to ``min(max_classes, 10)`` classes (2 in 45% of them); with
+    ``max_classes > 10``, a share ``many_classes`` of them has 11 to ``max_classes`` instead.
 
     Returns
     -------
     x : ndarray (n, p); y : ndarray (n,); is_cat, n_levels : ndarray (p,); kind : str
     """
     p = int(np.clip(np.round(np.exp(rng.uniform(0, np.log(max_features)))), 1, max_features))
-    n_classes = 2 if rng.random() < 0.45 else int(rng.integers(2, max_classes + 1))
+    if max_classes > 10 and many_classes > 0 and rng.random() < many_classes:
+        n_classes = int(rng.integers(11, max_classes + 1))
+    else:
+        n_classes = 2 if rng.random() < 0.45 else int(rng.integers(2, min(max_classes, 10) + 1))
     kind = ("mlp", "tree", "linear")[int(rng.choice(3, p=[0.45, 0.35, 0.2]))]
     x, y = GENERATORS[kind](rng, n, p, n_classes)
     if p > 2 and rng.random() < 0.3:  # pure-noise features

@@ -75,11 +75,16 @@ class SyntheticSource:
     name = "synthetic"
 
     def __init__(
-        self, max_features: int = 100, max_classes: int = 10, many_levels: float = 0.0
+        self,
+        max_features: int = 100,
+        max_classes: int = 10,
+        many_levels: float = 0.0,
+        many_classes: float = 0.0,
     ) -> None:
         self.max_features = max_features
         self.max_classes = max_classes
         self.many_levels = many_levels  # share of categorical columns with 11-40 levels
+        self.many_classes = many_classes  # share of tasks with more than 10 classes
 
     def sample(self, rng: np.random.Generator, n_support: int, n_query: int) -> Episode:
         for _ in range(20):
@@ -89,6 +94,7 @@ class SyntheticSource:
                 max_features=self.max_features,
                 max_classes=self.max_classes,
                 many_levels=self.many_levels,
+                many_classes=self.many_classes,
             )
             ys, yq, k = _relabel(y[:n_support], y[n_support:], rng, self.max_classes)
             if k >= 2:

@@ -272,9 +272,48 @@ def _method_names() -> list:
     return list(METHOD_NAMES)
 
 
+def widen_classes(state: dict, n_new: int, *, seed: int = 0, noise: float = 0.01) -> dict:
+    """The in-context network's tensors with outputs for ``n_new`` classes.
+
+    The rows of the label embedding and of the output layer for a class ``c`` beyond the old
+    ones start as those of class ``c mod n_old``, plus a little noise (``noise`` times the
+    tensor's standard deviation) so that the copies can part in training. Nothing else
+    changes, so a task with at most ``n_old`` classes gets the same logits as before.
+    """
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    out = dict(state)
+    for name in ("label_embedding.weight", "head.weight", "head.bias"):
+        old = state[name]
+        n_old = old.shape[0]
+        if n_new < n_old:
+            raise ValueError(f"Cannot narrow {name} from {n_old} to {n_new} classes.")
+        new = old[torch.arange(n_new) % n_old].clone()
+        new[n_old:] += noise * old.std() * torch.randn(new[n_old:].shape, generator=gen)
+        out[name] = new
+    return out
+
+
+def _init_from(method, path: str, seed: int) -> None:
+    """Start the in-context network from the weights at ``path`` (widened to its classes)."""
+    from dataclasses import replace
+
+    from autometa.fewshot.weights import load_weights
+
+    state, _, arch = load_weights(None if path == "default" else path)
+    if replace(arch, max_classes=method.arch.max_classes) != method.arch:
+        raise ValueError(
+            f"--init-from {path}: its architecture {arch.to_dict()} differs from the run's "
+            f"{method.arch.to_dict()} in more than max_classes."
+        )
+    method.model.load_state_dict(widen_classes(state, method.arch.max_classes, seed=seed))
+
+
 def _make_method(args):
     if args.method == "icl":
-        return InContextMethod(ArchConfig(), lr=5e-4 if args.lr is None else args.lr)
+        arch = ArchConfig(max_classes=args.max_classes)
+        return InContextMethod(arch, lr=5e-4 if args.lr is None else args.lr)
     from autometa.fewshot.methods import METHODS
 
     params = json.loads(args.method_config)
@@ -338,6 +377,28 @@ def main(argv: list | None = None) -> int:
         f"follows (default {ONEHOT_MAX_LEVELS})",
     )
     p.add_argument(
+        "--max-classes",
+        type=int,
+        default=10,
+        help="outputs of the in-context network (default 10); more classes than this are "
+        "read through output codes at inference",
+    )
+    p.add_argument(
+        "--many-classes",
+        type=float,
+        default=0.0,
+        help="share of the synthetic prior's tasks with 11 to --max-classes classes (the "
+        "others have 2 to 10)",
+    )
+    p.add_argument(
+        "--init-from",
+        default=None,
+        metavar="WEIGHTS",
+        help="start the in-context network from these weights ('default': the shipped ones) "
+        "in a new run; rows for classes beyond theirs start as copies of theirs. --resume "
+        "continues from the run's checkpoint instead",
+    )
+    p.add_argument(
         "--method-config",
         default="{}",
         help='JSON hyperparameters of the method, e.g. \'{"loss": "triplet"}\'',
@@ -363,7 +424,15 @@ def main(argv: list | None = None) -> int:
 
         names = pd.read_csv(Path(args.corpus) / "manifest.csv")["name"]
         heldout = sorted(n for n in names if corpus_split(n) == "heldout")
-    synthetic = SyntheticSource(arch.max_features, arch.max_classes, args.many_levels)
+    if args.max_classes < 2 or (args.max_classes != 10 and args.method != "icl"):
+        p.error(f"--max-classes must be >= 2, and 10 for --method {args.method}.")
+    if args.init_from:
+        if args.method != "icl":
+            p.error("--init-from applies to --method icl only.")
+        _init_from(method, args.init_from, args.seed)
+    synthetic = SyntheticSource(
+        arch.max_features, arch.max_classes, args.many_levels, args.many_classes
+    )
     sources = [(synthetic, 1.0 - args.corpus_weight)]
     if train_sets and args.corpus_weight > 0:
         sources.append((CorpusSource(train_sets, arch.max_classes), args.corpus_weight))
@@ -401,6 +470,8 @@ def main(argv: list | None = None) -> int:
     data = {
         "synthetic_prior": ["mlp-scm", "tree-ensemble", "linear"],
         "synthetic_many_levels": args.many_levels,
+        "synthetic_many_classes": args.many_classes,
+        "init_from": args.init_from,
         "corpus_train": [d[0] for d in train_sets] if args.corpus_weight > 0 else [],
         "corpus_validation": [d[0] for d in val_sets],
         "corpus_heldout": heldout,

@@ -187,3 +187,71 @@ def test_plans_one_hot_encode_up_to_the_given_number_of_levels():
     plan = make_plan(is_cat, n_levels, np.random.default_rng(0), max_features=40, shuffle=False,
                      onehot_max_levels=60)
     assert set(plan.onehot) == {1, 2} and len(plan.columns) == 5
+
+
+def test_the_synthetic_prior_draws_more_than_ten_classes_on_request():
+    from autometa.fewshot.prior import sample_synthetic_task
+
+    def classes(max_classes, many_classes):
+        rng = np.random.default_rng(0)
+        return np.array([
+            len(np.unique(sample_synthetic_task(rng, 512, max_features=8, max_classes=max_classes,
+                                                many_classes=many_classes)[1]))
+            for _ in range(150)
+        ])
+
+    assert classes(30, 0.0).max() <= 10  # wide networks still train on 2-10 classes by default
+    many = classes(30, 0.5)
+    assert many.max() > 10 and many.max() <= 30
+    assert 0.2 < (many > 10).mean() < 0.6
+    assert classes(10, 1.0).max() <= 10  # no room for more: the share does not apply
+
+
+def test_widening_the_outputs_keeps_the_logits_of_tasks_with_fewer_classes():
+    import torch
+
+    from autometa.fewshot.model import build_model
+    from autometa.fewshot.train import widen_classes
+
+    torch.manual_seed(0)
+    old = build_model(TINY).eval()
+    wide_arch = ArchConfig(**{**TINY.to_dict(), "max_classes": 7})
+    state = widen_classes(old.state_dict(), 7, seed=1)
+    wide = build_model(wide_arch)
+    wide.load_state_dict(state)
+    wide.eval()
+    batch = _sampler().sample_batch(np.random.default_rng(3))
+    t = batch.to_torch("cpu")
+    args = (t["xs"], t["ms"], t["ys"], t["xq"], t["mq"], t["n_classes"])
+    with torch.inference_mode():
+        a, b = old(*args), wide(*args)
+    assert torch.equal(a, b[..., :4]) and torch.isinf(b[..., 4:]).all()
+    emb = state["label_embedding.weight"]
+    # rows of new classes start near the copied ones, but not equal, so training can part them
+    assert torch.allclose(emb[4:], emb[[0, 1, 2]], atol=0.1) and not torch.equal(emb[4], emb[0])
+    with pytest.raises(ValueError, match="narrow"):
+        widen_classes(state, 5)
+
+
+def test_a_run_can_start_from_weights_with_fewer_outputs(tmp_path):
+    from autometa.fewshot import FewShotClassifier
+    from autometa.fewshot.train import main as train_main
+
+    small = tmp_path / "small.pt"
+    tensors, meta = InContextMethod(TINY).export()
+    save_weights(tensors, meta, small)
+    # the CLI builds the full-size network, so the tiny weights are refused by architecture
+    base = ["--out", str(tmp_path / "run"), "--minutes", "1", "--max-steps", "1",
+            "--checkpoint-every", "1e9", "--max-classes", "12", "--many-classes", "0.5"]
+    with pytest.raises(ValueError, match="differs from the run's"):
+        train_main([*base, "--init-from", str(small)])
+    with pytest.raises(SystemExit):
+        train_main([*base, "--method", "protonet"])  # other methods keep 10 classes
+    assert train_main([*base, "--init-from", "default"]) == 0
+    final = json.loads((tmp_path / "run" / "final.json").read_text())
+    assert final["arch"]["max_classes"] == 12 and final["data"]["synthetic_many_classes"] == 0.5
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(96, 3)), np.arange(96) % 12
+    clf = FewShotClassifier(weights=tmp_path / "run" / "final.pt", n_estimators=2).fit(X, y)
+    assert len(clf.members_) == 2  # 12 classes read natively, no output codes
+    assert clf.predict_proba(X[:5]).shape == (5, 12)
