@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -90,17 +91,21 @@ def test_more_features_than_the_network_width():
 
 
 def test_more_classes_than_the_network_outputs():
+    from autometa.fewshot import load_weights
+    from autometa.fewshot.classifier import ECOC_FACTOR
+
+    g = load_weights()[2].max_classes  # the shipped network's outputs
     rng = np.random.default_rng(0)
-    k = 14
+    k = g + 4
     centers = rng.normal(scale=4.0, size=(k, 3))
     y = np.repeat(np.arange(k), 20)
     X = centers[y] + rng.normal(size=(len(y), 3))
     labels = np.array([f"c{i:02d}" for i in range(k)])[y]
-    tr = rng.permutation(len(y))[:140]
+    tr = rng.permutation(len(y))[: 10 * k]
     te = np.setdiff1d(np.arange(len(y)), tr)
     clf = FewShotClassifier(n_estimators=2, random_state=0).fit(X[tr], labels[tr])
-    # output codes: ECOC_FACTOR (4) * ceil(log(14) / log(10)) + 1 codebooks
-    assert len(clf.members_) == 9
+    # output codes: ECOC_FACTOR * ceil(log(k) / log(g)) + 1 codebooks (9 for 14 of 10)
+    assert len(clf.members_) == ECOC_FACTOR * math.ceil(math.log(k) / math.log(g)) + 1
     proba = clf.predict_proba(X[te])
     assert proba.shape == (len(te), k)
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
