@@ -421,8 +421,9 @@ def compare(base: str, other: str, system: str = "fewshot") -> str:
     diff = (b - a).dropna()
     lines = []
     for group, d_group in diff.groupby(level="group"):
-        parts = [("all sizes", d_group)] + [
-            (f"size {size}", d) for size, d in d_group.groupby(level="size")]
+        by_size = dict(list(d_group.groupby(level="size")))
+        order = sorted(by_size, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0))
+        parts = [("all sizes", d_group)] + [(f"size {size}", by_size[size]) for size in order]
         for label, d in parts:
             w, t, lose, p = paired(d)
             lines.append(f"{group}, {label}: {len(d)} tasks, mean ROC AUC "
