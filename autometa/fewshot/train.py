@@ -412,6 +412,13 @@ def main(argv: list | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.max_classes < 2 or (args.max_classes != 10 and args.method != "icl"):
+        p.error(
+            f"--max-classes must be >= 2, and 10 for --method {args.method}; got "
+            f"{args.max_classes}."
+        )
+    if args.init_from and args.method != "icl":
+        p.error("--init-from applies to --method icl only.")
     method = _make_method(args)
     if args.cooldown and not hasattr(method, "lr_scale"):
         p.error(f"--cooldown needs a method with an optimiser; {args.method} has none.")
@@ -424,12 +431,11 @@ def main(argv: list | None = None) -> int:
 
         names = pd.read_csv(Path(args.corpus) / "manifest.csv")["name"]
         heldout = sorted(n for n in names if corpus_split(n) == "heldout")
-    if args.max_classes < 2 or (args.max_classes != 10 and args.method != "icl"):
-        p.error(f"--max-classes must be >= 2, and 10 for --method {args.method}.")
     if args.init_from:
-        if args.method != "icl":
-            p.error("--init-from applies to --method icl only.")
-        _init_from(method, args.init_from, args.seed)
+        try:
+            _init_from(method, args.init_from, args.seed)
+        except ValueError as exc:
+            p.error(str(exc))
     synthetic = SyntheticSource(
         arch.max_features, arch.max_classes, args.many_levels, args.many_classes
     )

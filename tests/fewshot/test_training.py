@@ -233,7 +233,7 @@ def test_widening_the_outputs_keeps_the_logits_of_tasks_with_fewer_classes():
         widen_classes(state, 5)
 
 
-def test_a_run_can_start_from_weights_with_fewer_outputs(tmp_path):
+def test_a_run_can_start_from_weights_with_fewer_outputs(tmp_path, capsys):
     from autometa.fewshot import FewShotClassifier
     from autometa.fewshot.train import main as train_main
 
@@ -243,10 +243,14 @@ def test_a_run_can_start_from_weights_with_fewer_outputs(tmp_path):
     # the CLI builds the full-size network, so the tiny weights are refused by architecture
     base = ["--out", str(tmp_path / "run"), "--minutes", "1", "--max-steps", "1",
             "--checkpoint-every", "1e9", "--max-classes", "12", "--many-classes", "0.5"]
-    with pytest.raises(ValueError, match="differs from the run's"):
+    with pytest.raises(SystemExit):
         train_main([*base, "--init-from", str(small)])
+    assert "differs from the run's" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         train_main([*base, "--method", "protonet"])  # other methods keep 10 classes
+    assert "10 for --method protonet; got 12" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train_main([*base[:-4], "--max-classes", "1"])
     assert train_main([*base, "--init-from", "default"]) == 0
     final = json.loads((tmp_path / "run" / "final.json").read_text())
     assert final["arch"]["max_classes"] == 12 and final["data"]["synthetic_many_classes"] == 0.5
