@@ -400,6 +400,11 @@ def methods_markdown(frames: dict, command: str, meta: dict, notes: list) -> str
     return "\n".join(lines) + "\n"
 
 
+def _size_key(size: str) -> tuple:
+    """Sort key of a task size: row counts in numeric order, then "all"."""
+    return (not size.isdigit(), int(size) if size.isdigit() else 0)
+
+
 def compare(base: str, other: str, system: str = "fewshot") -> str:
     """Paired comparison of two ``--out`` files, per group of datasets and per training-set
     size: mean ROC AUC over the splits (task, repeat) both hold, wins/ties/losses of
@@ -422,7 +427,7 @@ def compare(base: str, other: str, system: str = "fewshot") -> str:
     lines = []
     for group, d_group in diff.groupby(level="group"):
         by_size = dict(list(d_group.groupby(level="size")))
-        order = sorted(by_size, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0))
+        order = sorted(by_size, key=_size_key)
         parts = [("all sizes", d_group)] + [(f"size {size}", by_size[size]) for size in order]
         for label, d in parts:
             w, t, lose, p = paired(d)
@@ -593,7 +598,7 @@ def main(argv=None) -> int:
             pd.concat(written).to_csv(args.out, index=False)
         agg = summarise(df)
         by_size = df.groupby(["size", "system"]).auc.mean().unstack()
-        order = sorted(by_size.index, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0))
+        order = sorted(by_size.index, key=_size_key)
         by_size = by_size.loc[order]
         tables[title] = (agg, by_size)
         frames[title] = df
