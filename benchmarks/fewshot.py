@@ -211,7 +211,8 @@ def paired(d: pd.Series, tie: float = 0.002) -> tuple[int, int, int, float]:
     return int((d > tie).sum()), int((d.abs() <= tie).sum()), int((d < -tie).sum()), p
 
 
-def run_task(X, y, size, repeats, systems, max_test, automl_repeats, dataset=None):
+def run_task(X, y, size, repeats, systems, max_test, automl_repeats, dataset=None,
+             automl_from=0):
     classes_all = np.unique(y)
     rows = []
     for r in range(repeats):
@@ -220,7 +221,7 @@ def run_task(X, y, size, repeats, systems, max_test, automl_repeats, dataset=Non
             continue
         tr, te = split
         for sys_name, make in systems.items():
-            if sys_name.startswith("autometa") and r >= automl_repeats:
+            if sys_name.startswith("autometa") and not automl_from <= r < automl_repeats:
                 continue
             auto = sys_name.startswith("autometa")
             model, Xs = make(X, r, dataset) if auto else make(X, r)
@@ -300,6 +301,28 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     return agg.sort_values("rank")
 
 
+def matched_repeats(df: pd.DataFrame) -> pd.DataFrame | None:
+    """``df`` restricted to the (task, repeat) pairs on which an autometa system ran, when it
+    ran on fewer repeats than the others (None otherwise): the comparison on equal splits."""
+    auto = df[df.system.str.startswith("autometa")]
+    if auto.empty:
+        return None
+    pairs = set(zip(auto.task, auto.repeat, strict=True))
+    if len(pairs) == len(set(zip(df.task, df.repeat, strict=True))):
+        return None
+    return df[[p in pairs for p in zip(df.task, df.repeat, strict=True)]]
+
+
+def _search_repeats(df: pd.DataFrame) -> str:
+    """Which repeats the autometa systems of ``df`` ran on, e.g. ``0-4``."""
+    reps = sorted(df[df.system.str.startswith("autometa")].repeat.unique())
+    if not reps:
+        return "none"
+    if reps == list(range(reps[0], reps[-1] + 1)):
+        return f"{reps[0]}-{reps[-1]}" if len(reps) > 1 else str(reps[0])
+    return ", ".join(map(str, reps))
+
+
 def _part_metadata(method: str, path) -> dict:
     """The metadata of a method's weights (``path``, else the shipped ones)."""
     from autometa.fewshot.methods import default_weights
@@ -318,12 +341,19 @@ def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict,
                    f"{fomaml_meta.get('steps')} steps "
                    f"({fomaml_meta.get('elapsed_s', 0) / 60:.0f} min)")
     lines = [f"Command: `{command}`", "", weights + ".", ""]
-    for title, (agg, by_size) in tables.items():
-        lines += [f"### {title}", "", "| system | mean ROC AUC | mean accuracy | mean rank | "
-                  "first places | fit+predict s |", "|---|---|---|---|---|---|"]
-        for s, r in agg.iterrows():
-            lines.append(f"| {s} | {r.auc:.4f} | {r.acc:.4f} | {r['rank']:.2f} | "
-                         f"{int(r.first_places)} / {int(r.tasks)} | {r.seconds:.2f} |")
+    header = ["| system | mean ROC AUC | mean accuracy | mean rank | first places | "
+              "fit+predict s |", "|---|---|---|---|---|---|"]
+
+    def rows(agg):
+        return [f"| {s} | {r.auc:.4f} | {r.acc:.4f} | {r['rank']:.2f} | "
+                f"{int(r.first_places)} / {int(r.tasks)} | {r.seconds:.2f} |"
+                for s, r in agg.iterrows()]
+
+    for title, (agg, by_size, matched) in tables.items():
+        lines += [f"### {title}", "", *header, *rows(agg)]
+        if matched is not None:
+            lines += ["", f"The same, every system on the repeats the search ran on "
+                      f"({matched[1]}) only:", "", *header, *rows(matched[0])]
         lines += ["", "Mean ROC AUC by training-set size:", "",
                   "| size | " + " | ".join(by_size.columns) + " |",
                   "|---|" + "---|" * len(by_size.columns)]
@@ -459,7 +489,12 @@ def main(argv=None) -> int:
     ap.add_argument("--datasets", default=None, help="comma-separated names (default: all)")
     ap.add_argument("--max-test", type=int, default=1000, help="cap on scored rows")
     ap.add_argument("--no-automl", action="store_true")
-    ap.add_argument("--automl-repeats", type=int, default=1)
+    ap.add_argument("--automl-repeats", type=int, default=1,
+                    help="autometa runs on the repeats from --automl-from up to this one, "
+                         "excluded (a 10 s fit per task and repeat)")
+    ap.add_argument("--automl-from", type=int, default=0,
+                    help="first repeat autometa runs on (more repeats of the search in several "
+                         "calls; join their --out files with --reuse)")
     ap.add_argument("--automl-on-seen", action="store_true",
                     help="also run autometa on the datasets seen in meta-training")
     ap.add_argument("--time-budget", type=float, default=10.0)
@@ -477,11 +512,11 @@ def main(argv=None) -> int:
                          "autometa.fewshot.classifier.ECOC_FACTOR)")
     ap.add_argument("--out", default=None,
                     help="write every (task, system, repeat) result to this CSV")
-    ap.add_argument("--reuse", default=None, metavar="FILE",
-                    help="an earlier --out file of the same splits: the systems it has and this "
-                         "run does not (see --systems) are taken from it into the tables, e.g. "
-                         "to score new weights against the baselines and the search of a full "
-                         "run")
+    ap.add_argument("--reuse", default=None, metavar="FILE", nargs="+",
+                    help="earlier --out files of the same splits: the systems they have and "
+                         "this run does not (see --systems) are taken from them into the tables, "
+                         "e.g. to score new weights against the baselines and the search of a "
+                         "full run; a (system, task, repeat) in several files keeps the last")
     ap.add_argument("--compare", nargs=2, metavar=("BASE", "OTHER"), default=None,
                     help="compare two --out files (system 'fewshot' unless --systems) and exit")
     ap.add_argument("--weights", default=None, help="weights to benchmark (default: shipped)")
@@ -544,8 +579,9 @@ def main(argv=None) -> int:
             ap.error(f"unknown system(s) {sorted(unknown)}; expected some of {sorted(systems)}")
         systems = {k: v for k, v in systems.items() if k in args.systems.split(",")}
     if not args.no_automl and reason is None:
-        notes.append(f"autometa ran on the first {args.automl_repeats} repeat(s) only"
-                     + ("." if args.automl_on_seen else ", on the held-out datasets only.")
+        notes.append("autometa ran on the held-out datasets only"
+                     + (" (and the seen ones)" if args.automl_on_seen else "")
+                     + ", on the repeats named in each table's note."
                      + " Its prior is re-fitted without the dataset it is scored on "
                      "(leave-one-dataset-out, as in the anytime benchmark).")
     if args.seen_repeats is not None and not args.skip_seen:
@@ -553,11 +589,12 @@ def main(argv=None) -> int:
                      f"(held-out: {args.repeats}).")
     reused = None
     if args.reuse:
-        reused = pd.read_csv(args.reuse, dtype={"size": str})
+        reused = pd.concat([pd.read_csv(f, dtype={"size": str}) for f in args.reuse])
+        reused = reused.drop_duplicates(["group", "system", "task", "repeat"], keep="last")
         kept = sorted(set(reused.system) - set(systems))
         reused = reused[reused.system.isin(kept)]
-        notes.append(f"the rows of {', '.join(kept)} come from an earlier run on the same "
-                     f"splits ({args.reuse}); this run scored {', '.join(systems)}.")
+        notes.append(f"the rows of {', '.join(kept)} come from earlier runs on the same "
+                     f"splits ({', '.join(args.reuse)}); this run scored {', '.join(systems)}.")
     groups = {} if args.only_seen else {"held-out datasets (never seen in meta-training)":
                                          manifest[~manifest.name.isin(seen)]}
     if not args.skip_seen:
@@ -580,7 +617,8 @@ def main(argv=None) -> int:
                 t0 = time.perf_counter()
                 reps = args.repeats if held or args.seen_repeats is None else args.seen_repeats
                 rows = run_task(X, y, size, reps, group_systems, args.max_test,
-                                args.automl_repeats, dataset=row.name)
+                                args.automl_repeats, dataset=row.name,
+                                automl_from=args.automl_from)
                 for r in rows:
                     r.update(task=f"{name}@{size}", size=str(size))
                 results += rows
@@ -593,6 +631,10 @@ def main(argv=None) -> int:
             old = reused[(reused.group == ("held-out" if held else "seen"))
                          & reused.task.isin(df.task.unique())]
             df = pd.concat([df, old.drop(columns="group")], ignore_index=True)
+        if (df.system.str.startswith("autometa")).any():
+            notes.append(f"{title.split(' (')[0]}: autometa ran on repeat(s) "
+                         f"{_search_repeats(df)}, the other systems on "
+                         f"{df.repeat.nunique()}.")
         if args.out:
             written.append(df.assign(group="held-out" if held else "seen"))
             pd.concat(written).to_csv(args.out, index=False)
@@ -600,7 +642,14 @@ def main(argv=None) -> int:
         by_size = df.groupby(["size", "system"]).auc.mean().unstack()
         order = sorted(by_size.index, key=_size_key)
         by_size = by_size.loc[order]
-        tables[title] = (agg, by_size)
+        matched = matched_repeats(df)
+        if matched is not None:
+            reps = _search_repeats(df)
+            matched = (summarise(matched), f"repeat{'s' if '-' in reps or ',' in reps else ''} "
+                       f"{reps}")
+            print(f"\n{title}, on the search's {matched[1]} only\n"
+                  f"{matched[0].round(4).to_string()}")
+        tables[title] = (agg, by_size, matched)
         frames[title] = df
         print(f"\n{title}\n{agg.round(4).to_string()}\n\nmean ROC AUC by size\n"
               f"{by_size.round(4).to_string()}")
