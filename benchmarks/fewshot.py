@@ -354,7 +354,7 @@ def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict,
         if matched is not None:
             lines += ["", f"The same, every system on the repeats the search ran on "
                       f"({matched[1]}) only:", "", *header, *rows(matched[0])]
-        lines += ["", "Mean ROC AUC by training-set size:", "",
+        lines += ["", "Mean ROC AUC by training-set size (the same tasks):", "",
                   "| size | " + " | ".join(by_size.columns) + " |",
                   "|---|" + "---|" * len(by_size.columns)]
         for size, r in by_size.iterrows():
@@ -581,7 +581,7 @@ def main(argv=None) -> int:
     if not args.no_automl and reason is None:
         notes.append("autometa ran on the held-out datasets only"
                      + (" (and the seen ones)" if args.automl_on_seen else "")
-                     + ", on the repeats named in each table's note."
+                     + ", on the repeats named below."
                      + " Its prior is re-fitted without the dataset it is scored on "
                      "(leave-one-dataset-out, as in the anytime benchmark).")
     if args.seen_repeats is not None and not args.skip_seen:
@@ -639,7 +639,9 @@ def main(argv=None) -> int:
             written.append(df.assign(group="held-out" if held else "seen"))
             pd.concat(written).to_csv(args.out, index=False)
         agg = summarise(df)
-        by_size = df.groupby(["size", "system"]).auc.mean().unstack()
+        # the tasks of the table (those every system scored), as for the means and ranks
+        ranked = df.groupby(["task", "system"]).auc.mean().unstack().dropna().index
+        by_size = df[df.task.isin(ranked)].groupby(["size", "system"]).auc.mean().unstack()
         order = sorted(by_size.index, key=_size_key)
         by_size = by_size.loc[order]
         matched = matched_repeats(df)
