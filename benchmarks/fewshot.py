@@ -298,7 +298,9 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     agg["rank"] = ranks
     agg["first_places"] = pd.Series(wins)
     agg["tasks"] = len(full)
-    return agg.sort_values("rank")
+    agg = agg.sort_values("rank")
+    agg.attrs["ranked"] = list(full.index)  # the tasks of the means and ranks
+    return agg
 
 
 def matched_repeats(df: pd.DataFrame) -> pd.DataFrame | None:
@@ -639,9 +641,8 @@ def main(argv=None) -> int:
             written.append(df.assign(group="held-out" if held else "seen"))
             pd.concat(written).to_csv(args.out, index=False)
         agg = summarise(df)
-        # the tasks of the table (those every system scored), as for the means and ranks
-        ranked = df.groupby(["task", "system"]).auc.mean().unstack().dropna().index
-        by_size = df[df.task.isin(ranked)].groupby(["size", "system"]).auc.mean().unstack()
+        by_size = (df[df.task.isin(agg.attrs["ranked"])]
+                   .groupby(["size", "system"]).auc.mean().unstack())
         order = sorted(by_size.index, key=_size_key)
         by_size = by_size.loc[order]
         matched = matched_repeats(df)
