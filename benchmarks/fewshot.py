@@ -633,10 +633,10 @@ def main(argv=None) -> int:
             old = reused[(reused.group == ("held-out" if held else "seen"))
                          & reused.task.isin(df.task.unique())]
             df = pd.concat([df, old.drop(columns="group")], ignore_index=True)
-        if (df.system.str.startswith("autometa")).any():
-            notes.append(f"{title.split(' (')[0]}: autometa ran on repeat(s) "
-                         f"{_search_repeats(df)}, the other systems on "
-                         f"{df.repeat.nunique()}.")
+        reps = _search_repeats(df)
+        if reps != "none":
+            notes.append(f"{title.split(' (')[0]}: autometa ran on repeat(s) {reps}, the "
+                         f"other systems on {df.repeat.nunique()}.")
         if args.out:
             written.append(df.assign(group="held-out" if held else "seen"))
             pd.concat(written).to_csv(args.out, index=False)
@@ -647,7 +647,6 @@ def main(argv=None) -> int:
         by_size = by_size.loc[order]
         matched = matched_repeats(df)
         if matched is not None:
-            reps = _search_repeats(df)
             matched = (summarise(matched), f"repeat{'s' if '-' in reps or ',' in reps else ''} "
                        f"{reps}")
             print(f"\n{title}, on the search's {matched[1]} only\n"
