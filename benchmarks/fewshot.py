@@ -81,14 +81,14 @@ def _weights_for(method: str, weights):
 
 
 def make_systems(with_automl: bool, time_budget: float, weights=None,
-                 search_only: bool = False, method: str = "icl") -> dict:
+                 search_only: bool = False, method: str = "icl", precision: str = "auto") -> dict:
     from lightgbm import LGBMClassifier
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     def fewshot(X, seed):
-        return FewShotClassifier(method=method, random_state=seed,
+        return FewShotClassifier(method=method, random_state=seed, precision=precision,
                                  weights=_weights_for(method, weights)), X
 
     def logreg(X, seed):
@@ -243,27 +243,54 @@ def run_task(X, y, size, repeats, systems, max_test, automl_repeats, dataset=Non
 
 
 def time_predict(n_query=1000, n_support=128, n_features=10, repeats=7, weights=None,
-                 method="icl") -> dict:
+                 method="icl", precision="auto") -> dict:
+    """Median wall time of predict_proba (1 thread) at ``precision``, and, when that is not
+    float32 on this machine, float32's in the same run (the calls alternate)."""
     from sklearn.datasets import make_classification
 
+    from autometa.fewshot.classifier import _resolve_precision
+
     X, y = make_classification(n_query + n_support, n_features, random_state=0)
-    clf = FewShotClassifier(method=method, random_state=0, n_jobs=1,
-                            weights=_weights_for(method, weights))
-    t0 = time.perf_counter()
-    clf.fit(X[:n_support], y[:n_support])
-    fit_s = time.perf_counter() - t0
-    clf.predict_proba(X[n_support:])  # warm-up
-    times, cpu = [], []
+    resolved = _resolve_precision(precision, "cpu")
+    kinds = {"": precision} if resolved is None else {"": precision, "float32_": "float32"}
+    clfs = {}
+    for key, prec in kinds.items():
+        clf = FewShotClassifier(method=method, random_state=0, n_jobs=1, precision=prec,
+                                weights=_weights_for(method, weights))
+        t0 = time.perf_counter()
+        clf.fit(X[:n_support], y[:n_support])
+        clfs[key] = (clf, time.perf_counter() - t0)
+        clf.predict_proba(X[n_support:])  # warm-up
+    times = {key: [] for key in kinds}
+    cpu = []
     for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        clf.predict_proba(X[n_support:])
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
+        for key, (clf, _) in clfs.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            clf.predict_proba(X[n_support:])
+            times[key].append(time.perf_counter() - t0)
+            if key == "":
+                cpu.append(time.process_time() - c0)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    return {"load": load, "fit_s": fit_s, "median_s": float(np.median(times)),
-            "min_s": float(np.min(times)), "cpu_s": float(np.median(cpu)),
-            "n_estimators": clf.n_estimators, "n_features": n_features, "method": method,
-            "matmul_gflops": matmul_gflops()}
+    out = {"load": load, "fit_s": clfs[""][1], "cpu_s": float(np.median(cpu)),
+           "n_estimators": clfs[""][0].n_estimators, "n_features": n_features,
+           "method": method, "precision": precision,
+           "dtype": "float32" if resolved is None else str(resolved).removeprefix("torch."),
+           "matmul_gflops": matmul_gflops()}
+    for key, t in times.items():
+        out[f"{key}median_s"], out[f"{key}min_s"] = float(np.median(t)), float(np.min(t))
+    return out
+
+
+def timing_line(t: dict) -> str:
+    """One line of :func:`time_predict`'s figures."""
+    line = (f"predict_proba 1000 x 128 ({t['dtype']}): median {t['median_s'] * 1000:.1f} ms, "
+            f"min {t['min_s'] * 1000:.1f} ms, CPU time {t['cpu_s'] * 1000:.1f} ms "
+            f"(n_estimators={t['n_estimators']}); fit {t['fit_s'] * 1000:.1f} ms")
+    if "float32_median_s" in t:
+        line += (f"; float32 in the same run: median {t['float32_median_s'] * 1000:.1f} ms "
+                 f"({t['float32_median_s'] / t['median_s']:.2f}x)")
+    return line + (f"; machine: {t['matmul_gflops']:.0f} GFLOP/s on a 1024 x 1024 matrix "
+                   f"product; load {t['load']}")
 
 
 def matmul_gflops(n: int = 1024, repeats: int = 10) -> float:
@@ -365,10 +392,14 @@ def markdown(tables: dict, timing: dict, notes: list, command: str, meta: dict,
     lines += [f"predict_proba of FewShotClassifier(method={timing['method']!r}), "
               f"{timing['n_query']} query rows x {timing['n_support']} support "
               f"rows x {timing['n_features']} features, n_estimators={timing['n_estimators']}, "
+              f"precision={timing['precision']!r} ({timing['dtype']} here), "
               f"1 thread: median {timing['median_s'] * 1000:.0f} ms (min "
               f"{timing['min_s'] * 1000:.0f} ms) over 7 calls, median CPU time "
               f"{timing['cpu_s'] * 1000:.0f} ms; "
-              f"fit {timing['fit_s'] * 1000:.0f} ms; load average {timing['load']}; "
+              + (f"float32 in the same run (calls alternating): median "
+                 f"{timing['float32_median_s'] * 1000:.0f} ms; " if "float32_median_s" in timing
+                 else "")
+              + f"fit {timing['fit_s'] * 1000:.0f} ms; load average {timing['load']}; "
               f"machine speed {timing['matmul_gflops']:.0f} GFLOP/s (1024 x 1024 float32 "
               "matrix product, 1 thread).",
               ""]
@@ -528,6 +559,10 @@ def main(argv=None) -> int:
     ap.add_argument("--fewshot-method", default=FEWSHOT_METHOD,
                     help="the learner of the 'fewshot' system (default: the one AutoMetaClassifier "
                          f"uses, {FEWSHOT_METHOD!r})")
+    ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+                    help="FewShotClassifier(precision=...) of the fewshot system and the timing")
+    ap.add_argument("--timing-only", action="store_true",
+                    help="only time predict_proba (1000 x 128, 1 thread) and exit")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/fewshot.md")
     ap.add_argument("--doc", default=str(ROOT / "docs" / "fewshot.md"))
     ap.add_argument("--methods", default=None,
@@ -540,6 +575,11 @@ def main(argv=None) -> int:
     command = "python benchmarks/fewshot.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.compare:
         print(compare(*args.compare, (args.systems or "fewshot").split(",")[0]))
+        return 0
+    if args.timing_only:
+        weights = {"icl": args.weights, "fomaml": args.fomaml_weights}
+        print(timing_line(time_predict(weights=weights, method=args.fewshot_method,
+                                       precision=args.precision)))
         return 0
     if (args.only_seen or (args.systems and not args.reuse)) and not args.no_write:
         args.no_write = True
@@ -562,7 +602,7 @@ def main(argv=None) -> int:
         print("NOTE:", notes[-1])
     weights = {"icl": args.weights, "fomaml": args.fomaml_weights}
     systems = make_systems(not args.no_automl and reason is None, args.time_budget, weights,
-                           args.automl_search_only, args.fewshot_method)
+                           args.automl_search_only, args.fewshot_method, args.precision)
     notes.append(f"fewshot is FewShotClassifier(method={args.fewshot_method!r}).")
     if not args.no_automl and reason is None and not args.automl_search_only:
         from autometa.estimator import FEWSHOT_MAX_ROWS
@@ -655,13 +695,9 @@ def main(argv=None) -> int:
         frames[title] = df
         print(f"\n{title}\n{agg.round(4).to_string()}\n\nmean ROC AUC by size\n"
               f"{by_size.round(4).to_string()}")
-    timing = time_predict(weights=weights, method=args.fewshot_method)
+    timing = time_predict(weights=weights, method=args.fewshot_method, precision=args.precision)
     timing.update(n_query=1000, n_support=128)
-    print(f"\npredict_proba 1000 x 128: median {timing['median_s'] * 1000:.1f} ms, "
-          f"min {timing['min_s'] * 1000:.1f} ms, CPU time {timing['cpu_s'] * 1000:.1f} ms "
-          f"(n_estimators={timing['n_estimators']}); "
-          f"fit {timing['fit_s'] * 1000:.1f} ms; "
-          f"machine: {timing['matmul_gflops']:.0f} GFLOP/s on a 1024 x 1024 matrix product")
+    print("\n" + timing_line(timing))
     if args.methods:
         block = methods_markdown(frames, command, meta, method_notes)
         print("\n" + block)

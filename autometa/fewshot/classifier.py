@@ -55,6 +55,39 @@ def _resolve_device(device: str) -> str:
     return device
 
 
+#: Values of ``FewShotClassifier(precision=...)``.
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def _resolve_precision(precision: str, device: str):
+    """The dtype of the in-context transformer's matrix products in ``predict_proba``
+    (None: float32).
+
+    ``"auto"`` picks bfloat16 where the hardware multiplies it natively (CPUs with AMX
+    tiles, CUDA devices with bf16 support): about 2x faster there, probabilities within
+    a few thousandths of float32's; elsewhere bfloat16 would be slower, so float32.
+    """
+    import torch
+
+    if precision == "float32":
+        return None
+    if precision == "bfloat16":
+        return torch.bfloat16
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private, absent in some builds
+    return torch.bfloat16 if amx is not None and amx() else None
+
+
+def _autocast(device: str, dtype):
+    """``torch.autocast`` to ``dtype`` on ``device`` (nothing when dtype is None)."""
+    import torch
+
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.split(":")[0], dtype=dtype)
+
+
 @contextlib.contextmanager
 def _torch_threads(n: int):
     import torch
@@ -95,6 +128,14 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         to 256 context rows.
     batch_size : int, default=2048
         Query rows per forward pass.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Precision of the in-context transformer's matrix products in ``predict_proba``
+        (the support rows' keys and values, layer norms, softmaxes, the residual stream and
+        the output layer stay float32). ``"auto"``: bfloat16 on hardware that multiplies
+        it natively (CPUs with AMX, e.g. Intel Xeon since Sapphire Rapids; CUDA GPUs with
+        bf16), where prediction is about twice as fast and probabilities differ from
+        float32's by a few thousandths; float32 elsewhere. The other methods always run in
+        float32.
     method : str, default="icl"
         ``"icl"``: the in-context transformer. ``"maml"``, ``"fomaml"``, ``"reptile"``
         (adapt the network by gradient steps on the training rows at fit time),
@@ -134,6 +175,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         max_support=512,
         batch_size=2048,
         method="icl",
+        precision="auto",
     ) -> None:
         self.device = device
         self.n_estimators = n_estimators
@@ -143,6 +185,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         self.max_support = max_support
         self.batch_size = batch_size
         self.method = method
+        self.precision = precision
 
     # --- validation -----------------------------------------------------------------
     def _check_params(self) -> None:
@@ -182,6 +225,11 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "The 'n_jobs' parameter of FewShotClassifier must be an int >= 1, "
                 f"-1 or None. Got {self.n_jobs!r} instead."
+            )
+        if not isinstance(self.precision, str) or self.precision not in PRECISIONS:
+            raise ValueError(
+                f"The 'precision' parameter of FewShotClassifier must be one of "
+                f"{', '.join(map(repr, PRECISIONS))}. Got {self.precision!r} instead."
             )
         if not isinstance(self.device, str) or not (
             self.device in ("auto", "cpu") or self.device.startswith("cuda")
@@ -452,6 +500,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         device = _resolve_device(self.device)
         g = min(k, self._arch.max_classes)
         scores = np.zeros((xq.shape[0], k))
+        dtype = _resolve_precision(self.precision, device) if self.method == "icl" else None
         with _torch_threads(self._n_threads()), torch.inference_mode():
             groups = None if self.method != "icl" else self._support_cache(device)
             for start in range(0, xq.shape[0], self.batch_size):
@@ -459,7 +508,8 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
                 if groups is None:
                     logps = zip(self.members_, self._member_logp(chunk), strict=True)
                 else:
-                    logps = self._icl_logp(groups, chunk, g, device)
+                    with _autocast(device, dtype):
+                        logps = self._icl_logp(groups, chunk, g, device)
                 for m, lp in logps:
                     part = lp[:, m["code"]]
                     scores[start : start + len(chunk)] += np.exp(part) if k <= g else part

@@ -124,7 +124,7 @@ def build_model(arch: ArchConfig):
             ``xq``, ``mq`` (B, Nq, width) hold the first ``width <= max_features`` columns
             (the others are zeros); the input layer multiplies those columns only.
             """
-            h = self._embed(xq, mq)
+            h = self._embed(xq, mq).float()  # a float32 residual stream, also under autocast
             for layer, (k, v) in zip(self.layers, cache, strict=True):
                 h = layer.attend(h, layer.norm1(h), k, v)
             return self._logits(h, n_classes)
@@ -135,8 +135,13 @@ def build_model(arch: ArchConfig):
             return F.linear(torch.cat([x, m], -1), w, self.encoder.bias)
 
         def _logits(self, h, n_classes):
-            """Class logits of the last layer's rows, classes >= n_classes set to -inf."""
-            logits = self.head(self.norm(h))
+            """Class logits of the last layer's rows, classes >= n_classes set to -inf.
+
+            float32 also under autocast: bfloat16 logits would tie rows whose scores differ
+            by less than 1 part in 256.
+            """
+            with torch.autocast(h.device.type, enabled=False):
+                logits = self.head(self.norm(h.float()))
             classes = torch.arange(arch.max_classes, device=logits.device)
             n_classes = torch.as_tensor(n_classes, device=logits.device).view(-1, 1, 1)
             return logits.masked_fill(classes.view(1, 1, -1) >= n_classes, float("-inf"))

@@ -127,6 +127,8 @@ def test_parameter_errors():
         FewShotClassifier(n_estimators=0).fit(X, y)
     with pytest.raises(ValueError, match="'device' parameter"):
         FewShotClassifier(device="tpu").fit(X, y)
+    with pytest.raises(ValueError, match="'precision' parameter .* 'auto', 'float32', 'bfloat16'"):
+        FewShotClassifier(precision="fp16").fit(X, y)
 
 
 @pytest.fixture

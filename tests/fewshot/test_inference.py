@@ -198,10 +198,37 @@ def test_predict_proba_matches_forward(task, n_jobs):
         "12-classes": lambda: _classes(12, 10),
         "dataframe": _dataframe,
     }[task]()
-    clf = FewShotClassifier(random_state=0, device="cpu", batch_size=50, n_jobs=n_jobs)
+    clf = FewShotClassifier(random_state=0, device="cpu", batch_size=50, n_jobs=n_jobs,
+                            precision="float32")
     clf.fit(Xs, ys)
     np.testing.assert_allclose(clf.predict_proba(Xq), _forward_proba(clf, Xq), rtol=0,
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("task", ["binary-30-features", "12-classes"])
+def test_bfloat16_predictions_stay_close_to_float32(task):
+    Xs, ys, Xq = _classes(2, 30) if task == "binary-30-features" else _classes(12, 10)
+    proba = {p: FewShotClassifier(random_state=0, device="cpu", precision=p).fit(Xs, ys)
+             .predict_proba(Xq) for p in ("float32", "bfloat16")}
+    assert not np.array_equal(proba["bfloat16"], proba["float32"])  # it did run in bfloat16
+    np.testing.assert_allclose(proba["bfloat16"], proba["float32"], rtol=0, atol=0.02)
+    np.testing.assert_allclose(proba["bfloat16"].sum(1), 1.0, rtol=1e-6)
+    # float32 logits: no ties from rounding scores to bfloat16's 8 significant bits
+    assert len(np.unique(proba["bfloat16"][:, 0])) == len(np.unique(proba["float32"][:, 0]))
+
+
+@pytest.mark.parametrize("amx", [True, False])
+def test_auto_precision_is_bfloat16_only_on_hardware_that_multiplies_it(monkeypatch, amx):
+    from autometa.fewshot.classifier import _resolve_precision
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    assert _resolve_precision("auto", "cpu") == (torch.bfloat16 if amx else None)
+    assert _resolve_precision("float32", "cpu") is None
+    assert _resolve_precision("bfloat16", "cpu") == torch.bfloat16
+    Xs, ys, Xq = _classes(3, 6)
+    auto, forced = (FewShotClassifier(random_state=0, device="cpu", precision=p).fit(Xs, ys)
+                    .predict_proba(Xq) for p in ("auto", "bfloat16" if amx else "float32"))
+    np.testing.assert_array_equal(auto, forced)
 
 
 def test_support_cache_is_rebuilt_after_pickling():
