@@ -250,7 +250,11 @@ def worker(args) -> None:
                     model, extra = S.run_default(system, Xtr, yi[tr])
                 elif system.startswith("autometa"):
                     model, extra = S.run_autometa(
-                        Xtr, yi[tr], budget, prior if system == "autometa_warm" else None
+                        Xtr,
+                        yi[tr],
+                        budget,
+                        prior if system == "autometa_warm" else None,
+                        args.search_seed,
                     )
                 elif system == "optuna_lgbm":
                     model, extra = S.run_optuna_lgbm(Xtr, yi[tr], budget, opt, k)
@@ -309,7 +313,8 @@ def run(args) -> None:
     print(m.loc[names, ["n_rows", "n_features", "n_classes", "minority"]].to_string())
     print(
         f"outer folds: {args.folds} ({'first of 3' if args.folds == 1 else 'stratified'}, "
-        f"seed 0); budgets {[float(b) for b in args.budgets]} s; systems {args.systems}"
+        f"seed 0); budgets {[float(b) for b in args.budgets]} s; systems {args.systems}; "
+        f"autometa random_state {args.search_seed}"
     )
     print(
         "threads: every system runs with 1 thread (n_jobs=1, OMP_NUM_THREADS=1): the machine "
@@ -391,6 +396,8 @@ def run(args) -> None:
             str(out),
             "--src",
             str(SRC),
+            "--search-seed",
+            str(args.search_seed),
         ]
         try:  # cwd: worker processes autometa starts (python -m ...) import the same source
             subprocess.run(cmd, cwd=SRC, env=env, timeout=limit)
@@ -433,6 +440,12 @@ def main() -> None:
     ap.add_argument("--budgets", nargs="+", type=float, default=[10.0, 30.0, 60.0])
     ap.add_argument("--systems", nargs="+", default=SYSTEMS, choices=SYSTEMS)
     ap.add_argument("--prior-method", default="knn", choices=["knn", "auto"])
+    ap.add_argument(
+        "--search-seed",
+        type=int,
+        default=0,
+        help="random_state of autometa warm/cold (their CV splits and TPE); folds stay seed 0",
+    )
     ap.add_argument("--refresh-snapshot", action="store_true")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument(

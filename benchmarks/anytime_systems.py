@@ -128,7 +128,7 @@ def _stop_idle_worker() -> None:
         executor.shutdown(wait=True, kill_workers=True)
 
 
-def run_autometa(Xtr, ytr, budget: float, prior) -> tuple:
+def run_autometa(Xtr, ytr, budget: float, prior, seed: int = 0) -> tuple:
     from autometa import AutoMetaClassifier
 
     _stop_idle_worker()
@@ -136,7 +136,7 @@ def run_autometa(Xtr, ytr, budget: float, prior) -> tuple:
     clf = AutoMetaClassifier(
         time_budget=budget,
         prior=prior,
-        random_state=0,
+        random_state=seed,
         n_jobs=1,
         callback=lambda r: seen.append((r.number, time.monotonic() - t0)),
     )
