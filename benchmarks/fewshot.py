@@ -39,6 +39,7 @@ import _common  # noqa: E402
 
 from autometa.fewshot import FewShotClassifier, load_weights  # noqa: E402
 from autometa.fewshot._arff import load_dataset  # noqa: E402
+from autometa.fewshot.classifier import PRECISIONS, _resolve_precision  # noqa: E402
 from autometa.fewshot.family import METHOD as FEWSHOT_METHOD  # noqa: E402
 
 SMALL = 200
@@ -247,8 +248,6 @@ def time_predict(n_query=1000, n_support=128, n_features=10, repeats=7, weights=
     """Median wall time of predict_proba (1 thread) at ``precision``, and, when that is not
     float32 on this machine, float32's in the same run (the calls alternate)."""
     from sklearn.datasets import make_classification
-
-    from autometa.fewshot.classifier import _resolve_precision
 
     X, y = make_classification(n_query + n_support, n_features, random_state=0)
     resolved = _resolve_precision(precision, "cpu")
@@ -559,7 +558,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fewshot-method", default=FEWSHOT_METHOD,
                     help="the learner of the 'fewshot' system (default: the one AutoMetaClassifier "
                          f"uses, {FEWSHOT_METHOD!r})")
-    ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+    ap.add_argument("--precision", default="auto", choices=PRECISIONS,
                     help="FewShotClassifier(precision=...) of the fewshot system and the timing")
     ap.add_argument("--timing-only", action="store_true",
                     help="only time predict_proba (1000 x 128, 1 thread) and exit")
@@ -576,8 +575,8 @@ def main(argv=None) -> int:
     if args.compare:
         print(compare(*args.compare, (args.systems or "fewshot").split(",")[0]))
         return 0
+    weights = {"icl": args.weights, "fomaml": args.fomaml_weights}
     if args.timing_only:
-        weights = {"icl": args.weights, "fomaml": args.fomaml_weights}
         print(timing_line(time_predict(weights=weights, method=args.fewshot_method,
                                        precision=args.precision)))
         return 0
@@ -600,7 +599,6 @@ def main(argv=None) -> int:
     if reason:
         notes.append(f"the full autometa search was skipped: {reason}.")
         print("NOTE:", notes[-1])
-    weights = {"icl": args.weights, "fomaml": args.fomaml_weights}
     systems = make_systems(not args.no_automl and reason is None, args.time_budget, weights,
                            args.automl_search_only, args.fewshot_method, args.precision)
     notes.append(f"fewshot is FewShotClassifier(method={args.fewshot_method!r}).")
