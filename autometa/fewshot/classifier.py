@@ -64,8 +64,9 @@ def _resolve_precision(precision: str, device: str):
     (None: float32).
 
     ``"auto"`` picks bfloat16 where the hardware multiplies it natively (CPUs with AMX
-    tiles, CUDA devices with bf16 support): about 2x faster there, probabilities within
-    a few thousandths of float32's; elsewhere bfloat16 would be slower, so float32.
+    tiles, CUDA devices with bf16 support): about 2x faster on an AMX CPU, probabilities
+    within a few thousandths of float32's. Elsewhere float32: without such units bfloat16
+    products are converted or emulated, and no speed-up was measured there.
     """
     import torch
 
