@@ -501,7 +501,7 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         device = _resolve_device(self.device)
         g = min(k, self._arch.max_classes)
         scores = np.zeros((xq.shape[0], k))
-        dtype = _resolve_precision(self.precision, device) if self.method == "icl" else None
+        dtype = _resolve_precision(self.precision, device)  # used by the in-context path only
         with _torch_threads(self._n_threads()), torch.inference_mode():
             groups = None if self.method != "icl" else self._support_cache(device)
             for start in range(0, xq.shape[0], self.batch_size):
