@@ -35,7 +35,13 @@ from autometa.search.evaluation import (
 )
 from autometa.search.storage import data_fingerprint
 
-__all__ = ["FEWSHOT_MAX_ROWS", "FOCUS_FAMILIES", "AutoMetaClassifier"]
+__all__ = [
+    "FEWSHOT_MAX_ROWS",
+    "FOCUS_FAMILIES",
+    "POOL_MAX_ROWS",
+    "POOL_SUGGESTIONS",
+    "AutoMetaClassifier",
+]
 
 #: Training sets with at most this many rows go to the few-shot learner when
 #: ``fewshot="auto"`` (cross-validation folds would hold about 10 rows there). Measured with
@@ -52,6 +58,17 @@ FEWSHOT_MAX_ROWS = 31
 #: scores 0.991 of the best of all families on average (10th percentile 0.979), and the search
 #: spends its trials on fewer families.
 FOCUS_FAMILIES = 5
+
+#: With a prior, training sets of at most this many rows evaluate a short pool and stop: the
+#: prior's :data:`POOL_SUGGESTIONS` best configurations over all families and every family's
+#: default, no TPE after them. On so few rows, picking the best of many configurations by
+#: cross-validation picks the luckiest (the selection overfits the folds). From the committed
+#: store (``python benchmarks/prior_headroom.py``; tasks outside the anytime benchmark's,
+#: leave-one-task-out prior, the best of a pool picked on two folds and scored on the third):
+#: on the tasks of up to 200 rows, which train on 133 rows per fold, this pool scores 0.019
+#: ROC AUC above picking among all 104 stored configurations; on larger tasks it scores below.
+POOL_MAX_ROWS = 133
+POOL_SUGGESTIONS = 8
 
 logger = logging.getLogger("autometa")
 
@@ -87,7 +104,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         How many of the prior's suggestions to evaluate first. ``None``: at least one more
         than the number of model families (the prior's first pick, then, with the shipped
         prior, each family's default in the prior's order; the cheapest of these is evaluated
-        first), more with more time per row.
+        first), more with more time per row. On at most :data:`POOL_MAX_ROWS` rows the search
+        stops after the prior's best ``n_suggestions`` (``None``: :data:`POOL_SUGGESTIONS`)
+        and every family's default.
     fewshot : {"auto", True, False}, default="auto"
         The meta-trained few-shot learner (``FewShotClassifier(method="icl+fomaml")``).
         ``"auto"``: it is the model for training sets of at most ``FEWSHOT_MAX_ROWS`` rows
@@ -147,6 +166,10 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     search_families_ : list of str
         The model families the search sampled from: all applicable ones in a cold start; with
         a prior, those of its best configurations (:data:`FOCUS_FAMILIES`).
+    pool_only_ : bool
+        True when the search evaluated only a short pool and stopped: with a prior, on at
+        most :data:`POOL_MAX_ROWS` training rows, the prior's :data:`POOL_SUGGESTIONS` best
+        configurations and every family's default.
     metric_ : str
     fit_time_ : float
     refit_rows_ : int
@@ -320,12 +343,14 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             # Tiny data: cross-validated search is mostly noise; the meta-trained learner is
             # the model, and one cross-validated trial gives its score.
             families, n_trials = ["fewshot"], 1 if cv_possible else 0
-            self.meta_features_, self.suggestions_ = None, []
+            self.meta_features_, self.suggestions_, self.pool_only_ = None, [], False
             enqueue = [(c, "fewshot") for c in space.default_configs(["fewshot"])]
         else:
             t_prepared = time.monotonic()
             work = len(splits[0][0]) * len(splits)  # training rows one trial fits
             enqueue, families = self._suggestions(Xt, yc, families, deadline, work, len(splits))
+            if self.pool_only_:
+                n_trials = min(n_trials or len(enqueue), len(enqueue))
             self.timings_["prior"] = time.monotonic() - t_prepared
         self.search_families_ = list(families)
         spec = None
@@ -449,6 +474,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         the families the search samples from."""
         self.meta_features_ = None
         self.suggestions_ = []
+        self.pool_only_ = False
         defaults = [(c, "default") for c in space.default_configs(families)]
         # Cheap, strong families first so a tiny budget still gets a model.
         order = {"lightgbm": 0, "logistic_regression": 1, "random_forest": 2}
@@ -472,7 +498,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             # the prior's own extractor and seed, so features compare with its tasks'
             self.meta_features_ = extract_metafeatures(Xt, yc, random_state=0)
             ranked = prior.rank(self.meta_features_, families=families)
-            focus = _focus_families(ranked, families, FOCUS_FAMILIES)
+            pool = len(yc) <= POOL_MAX_ROWS
+            focus = families if pool else _focus_families(ranked, families, FOCUS_FAMILIES)
             ranked = [s for s in ranked if s.family in focus]
             known = {s.family for s in ranked}  # families the prior has evaluations of
             # Never fewer than the cold start tries in these families: the prior's first pick
@@ -489,9 +516,15 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             head = _cheapest_opens(
                 _affordable_first(head, len(head), seconds, work, fits), work, fits
             )
-            k = self.n_suggestions or max(
-                _n_suggestions(float(self.time_budget), len(yc)), len(head)
-            )
+            if pool:  # the prior's best few (over all families) and the defaults, then stop
+                by_score = sorted(ranked, key=lambda s: -np.nan_to_num(s.expected_score, nan=-1))
+                top = {id(s) for s in by_score[: self.n_suggestions or POOL_SUGGESTIONS]}
+                tail = [s for s in tail if id(s) in top]
+                k = len(head) + len(tail)
+            else:
+                k = self.n_suggestions or max(
+                    _n_suggestions(float(self.time_budget), len(yc)), len(head)
+                )
             tail = _affordable_first(tail, max(0, k - len(head)), seconds, work, fits)
             ranked = (head + tail)[:k]
             # the defaults of families the prior has no evaluations of, as in a cold start
@@ -510,6 +543,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             {"config": s.config, "expected_score": s.expected_score, "spread": s.spread}
             for s in ranked
         ]
+        self.pool_only_ = pool
         return [(s.config, "prior") for s in ranked] + unknown, focus
 
     def _fallback_trial(self, result, families, yc, reason):
