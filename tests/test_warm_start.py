@@ -174,3 +174,52 @@ def test_a_corrupted_default_prior_falls_back_to_cold_start(tmp_path, credit, mo
     assert any("falling back to a cold start" in str(w.message) for w in caught)
     assert set(clf.leaderboard_.source) == {"default"}
     assert np.isfinite(clf.best_score_)
+
+
+def _rows(X, y, n):
+    from sklearn.model_selection import train_test_split
+
+    X_s, _, y_s, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=0)
+    return X_s, y_s
+
+
+def test_on_tiny_data_the_warm_start_evaluates_a_short_pool_and_stops(credit):
+    from autometa.estimator import POOL_MAX_ROWS, POOL_SUGGESTIONS
+    from autometa.space import config_id, default_configs
+
+    X, y = _rows(*credit, POOL_MAX_ROWS)
+    families = ["lightgbm", "logistic_regression", "random_forest", "knn", "extra_trees"]
+    kw = dict(time_budget=60, families=families, random_state=0, isolation="none", cv=3)
+    warm = AutoMetaClassifier(**kw).fit(X, y)
+    assert warm.pool_only_
+    board = warm.leaderboard_
+    # no TPE: the pool is evaluated, then the search stops (long before the budget)
+    assert "tpe" not in set(board.source)
+    assert len(board) == len(warm.suggestions_)
+    assert warm.search_families_ == families  # the pool spans every family, no focus
+    ids = [config_id(s["config"]) for s in warm.suggestions_]
+    assert len(ids) == len(set(ids))
+    for default in default_configs(families):
+        assert config_id(default) in ids, default["family"]
+    prior = load_prior("default")
+    ranked = prior.rank(warm.meta_features_, families=families)
+    best = sorted(ranked, key=lambda s: -s.expected_score)[:POOL_SUGGESTIONS]
+    assert {config_id(s.config) for s in best} <= set(ids)
+    assert len(ids) <= POOL_SUGGESTIONS + len(families)
+    # a cold start on the same rows searches on with TPE
+    cold = AutoMetaClassifier(prior=None, n_trials=len(ids) + 3, **kw).fit(X, y)
+    assert not cold.pool_only_ and "tpe" in set(cold.leaderboard_.source)
+    # n_suggestions sets the number of the prior's picks in the pool
+    two = AutoMetaClassifier(n_suggestions=2, **kw).fit(X, y)
+    two_ids = {config_id(s["config"]) for s in two.suggestions_}
+    assert {config_id(s.config) for s in best[:2]} <= two_ids
+    assert len(two_ids) <= 2 + len(families)
+
+
+def test_the_short_pool_applies_up_to_pool_max_rows_only(credit):
+    from autometa.estimator import POOL_MAX_ROWS
+
+    kw = dict(time_budget=30, n_trials=1, families=["logistic_regression", "knn"], cv=3,
+              random_state=0, isolation="none")
+    assert AutoMetaClassifier(**kw).fit(*_rows(*credit, POOL_MAX_ROWS)).pool_only_
+    assert not AutoMetaClassifier(**kw).fit(*_rows(*credit, POOL_MAX_ROWS + 1)).pool_only_
