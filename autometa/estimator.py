@@ -166,7 +166,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         The prior's suggestions that were enqueued.
     search_families_ : list of str
         The model families the search sampled from: all applicable ones in a cold start; with
-        a prior, those of its best configurations (:data:`FOCUS_FAMILIES`).
+        a prior, those of its best configurations (:data:`FOCUS_FAMILIES`), or all applicable
+        ones when ``pool_only_``.
     pool_only_ : bool
         True when the search evaluated only a short pool and stopped: with a prior, on at
         most :data:`POOL_MAX_ROWS` training rows, the prior's :data:`POOL_SUGGESTIONS` best
