@@ -519,7 +519,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
                 _affordable_first(head, len(head), seconds, work, fits), work, fits
             )
             if pool:  # the prior's best few (over all families) and the defaults, then stop
-                by_score = sorted(ranked, key=lambda s: -np.nan_to_num(s.expected_score, nan=-1))
+                by_score = sorted(ranked, key=lambda s: -s.expected_score)  # always finite
                 top = {id(s) for s in by_score[: self.n_suggestions or POOL_SUGGESTIONS]}
                 tail = [s for s in tail if id(s) in top]
                 k = len(head) + len(tail)
