@@ -95,10 +95,15 @@ def _nested(norm: np.ndarray, Z: np.ndarray, anchors: list[int], ks=KS) -> tuple
         chosen = select_ranker(summary, list(summary))
         picks[chosen] = picks.get(chosen, 0) + 1
         spec = parse_ranker(chosen)
+        weights = scores.metric_weights(Z[rest], norm[rest]) if spec["learned_metric"] else None
         if spec["method"] == "portfolio":
             order = scores.portfolio_order(norm[rest])
+        elif spec["method"] == "local_portfolio":
+            length = _median_distance(Z[rest], weights)
+            order = scores.local_portfolio_order(
+                Z[t], Z[rest], norm[rest], spec["k"], length, weights
+            )
         else:
-            weights = scores.metric_weights(Z[rest], norm[rest]) if spec["learned_metric"] else None
             length = _median_distance(Z[rest], weights)
             exp, _, _ = scores.knn_predict(Z[t], Z[rest], norm[rest], spec["k"], length, weights)
             order = (
@@ -122,6 +127,37 @@ def _paired(results: dict, ours: str, others: list[str], names: dict) -> pd.Data
             row[f"top-{k}"] = f"{w} / {len(d) - w - l_} / {l_}"
             row[f"top-{k} mean diff"] = float(d.mean())
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+BANDS = ((0, 1_000, "< 1k rows"), (1_000, 10_000, "1k-10k rows"), (10_000, None, "10k+ rows"))
+
+
+def _bands(n_rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """``(label, task mask)`` for each size band that holds tasks."""
+    out = []
+    for lo, hi, label in BANDS:
+        mask = (n_rows >= lo) & (n_rows < (hi if hi is not None else np.inf))
+        if mask.any():
+            out.append((f"{label} ({int(mask.sum())} tasks)", mask))
+    return out
+
+
+def _band_table(results: dict, names: dict, bands: list) -> pd.DataFrame:
+    """Top-k of the nested prior (else the best flat ranker) and the baselines, per band."""
+    ours = "nested" if "nested" in results else None
+    keys = ([ours] if ours else []) + ["defaults", "random", "zeroshot"]
+    rows = []
+    for label, mask in bands:
+        for key in keys:
+            v = results[key][mask]
+            rows.append(
+                {
+                    "band": label,
+                    "ranker": names[key],
+                    **{f"top-{k}": float(np.nanmean(v[:, j])) for j, k in enumerate(KS)},
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -196,6 +232,12 @@ def main(argv: list[str] | None = None) -> int:
             names[f"knn{k}{suffix}"] = f"prior: k-NN tasks (k={k}){tail}"
         for k in KNN_CHOICES:
             names[f"wknn{k}{suffix}"] = f"prior: k-NN tasks, learned distance (k={k}){tail}"
+    for k in KNN_CHOICES[1:]:
+        names[f"lport{k}"] = f"prior: greedy best-of-k portfolio over the k={k} nearest tasks"
+    for k in KNN_CHOICES[1:]:
+        names[f"wlport{k}"] = (
+            f"prior: greedy best-of-k portfolio over the k={k} nearest tasks, learned distance"
+        )
     names.update(
         {
             "lgbm": "prior: LightGBM ranker",
@@ -215,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     table = pd.DataFrame(rows)
+    bands = _bands(info["n_rows"].to_numpy())
+    band_table = _band_table(results, names, bands)
     fam_counts = pd.Series([c["family"] for c in configs]).value_counts().to_dict()
     elapsed = time.perf_counter() - t0
     header = (
@@ -231,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         text += "is a difference of at most 0.001):\n\n"
         text += _markdown(_paired(results, "nested", ["defaults", "random", "zeroshot"], names))
+    text += (
+        "\n\nBy size band (task rows; mean over the band's held-out tasks of the best "
+        "normalised score in the top k):\n\n" + _markdown(band_table)
+    )
     if picks:
         text += (
             "\n\nRanker chosen by the nested selection (number of held-out tasks): "

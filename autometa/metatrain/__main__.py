@@ -16,6 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--n-configs", type=int, default=100)
     run.add_argument("--folds", type=int, default=3)
     run.add_argument("--max-rows", type=int, default=2000)
+    run.add_argument("--pool", choices=["sobol"], default=None)
+    run.add_argument("--fidelities", type=int, nargs="*", default=[])
+    run.add_argument("--max-task-rows", type=int, default=None)
+    run.add_argument("--seed-from", default=None)
     run.add_argument("--time-limit", type=float, default=30.0)
     run.add_argument("--n-workers", type=int, default=1)
     run.add_argument("--scheduler", default=None)
@@ -39,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
             n_configs=args.n_configs,
             folds=args.folds,
             max_rows=args.max_rows,
+            pool=args.pool,
+            fidelities=args.fidelities,
+            max_task_rows=args.max_task_rows,
+            seed_from=args.seed_from,
             time_limit=args.time_limit,
             n_workers=args.n_workers,
             scheduler=args.scheduler,

@@ -98,12 +98,13 @@ def _evaluate(job: dict[str, Any], data: Any) -> dict[str, Any]:
         raise ValueError("The training rows of this fold hold a single class.")
     y_train = np.searchsorted(present, y[train])  # contiguous labels 0..k'-1
     model = build_pipeline(job["config"], random_state=int(job.get("random_state", 0)), n_jobs=1)
-    with threadpool_limits(1), warnings.catch_warnings():
+    X_train, X_test = X.loc[train].reset_index(drop=True), X.loc[test].reset_index(drop=True)
+    with threadpool_limits(1), warnings.catch_warnings(), _PeakMemory() as memory:
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        model.fit(X.loc[train].reset_index(drop=True), y_train)
-        t1 = time.perf_counter()
-        part = model.predict_proba(X.loc[test].reset_index(drop=True))
+        t0, c0 = time.perf_counter(), time.process_time()
+        model.fit(X_train, y_train)
+        t1, c1 = time.perf_counter(), time.process_time()
+        part = model.predict_proba(X_test)
         t2 = time.perf_counter()
     proba = np.zeros((int(test.sum()), n_classes))
     classes = np.asarray(getattr(model, "classes_", np.arange(len(present))), dtype=int)
@@ -112,10 +113,46 @@ def _evaluate(job: dict[str, Any], data: Any) -> dict[str, Any]:
     return {
         **metrics,
         "fit_time": t1 - t0,
+        "fit_cpu_time": c1 - c0,
         "predict_time": t2 - t1,
+        "fit_memory_mb": memory.peak_increase_mb,
         "n_train": int(train.sum()),
         "n_test": int(test.sum()),
     }
+
+
+class _PeakMemory:
+    """The peak resident memory of this process above its level on entry, sampled every 20 ms.
+
+    Fit memory as a planner needs it: what fitting and predicting add to the process (the
+    task's table is already loaded when it starts).
+    """
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.peak_increase_mb = float("nan")
+
+    def __enter__(self) -> _PeakMemory:
+        import threading
+
+        import psutil
+
+        self._process = psutil.Process()
+        self._base = self._peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._peak = max(self._peak, self._process.memory_info().rss)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._peak = max(self._peak, self._process.memory_info().rss)
+        self.peak_increase_mb = (self._peak - self._base) / 2**20
 
 
 def worker_main(conn: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from autometa.metatrain.store import EvalStore
 
-__all__ = ["export_evaluations"]
+__all__ = ["export_evaluations", "read_export"]
 
 
 def export_evaluations(store_path: str | Path, out_dir: str | Path) -> dict[str, Any]:
@@ -27,7 +27,13 @@ def export_evaluations(store_path: str | Path, out_dir: str | Path) -> dict[str,
     with EvalStore(store_path) as store:
         ev = store.evaluations()
         configs = store.configs()
-        tasks = store.tasks().drop(columns=["data_path", "added"], errors="ignore")
+        tasks = store.tasks()
+    from autometa.metatrain.runner import fold_digest
+
+    tasks["folds_sha256"] = [
+        fold_digest(p) if p and Path(p).exists() else "" for p in tasks["data_path"].astype(str)
+    ]
+    tasks = tasks.drop(columns=["data_path", "added"], errors="ignore")
     _atomic(
         out / "evaluations.parquet", lambda p: ev.to_parquet(p, index=False, compression="zstd")
     )
@@ -39,6 +45,18 @@ def export_evaluations(store_path: str | Path, out_dir: str | Path) -> dict[str,
     )
     _atomic(out / "tasks.csv", lambda p: tasks.to_csv(p, index=False))
     return {"evaluations": len(ev), "tasks": len(tasks), "configs": len(configs)}
+
+
+def read_export(out_dir: str | Path) -> tuple[Any, Any]:
+    """The evaluations and tasks of a folder written by :func:`export_evaluations`."""
+    import pandas as pd
+
+    folder = Path(out_dir)
+    evals = pd.read_parquet(folder / "evaluations.parquet")
+    tasks = pd.read_csv(folder / "tasks.csv", keep_default_na=False)
+    if "folds_sha256" not in tasks:
+        tasks["folds_sha256"] = ""
+    return evals, tasks
 
 
 def _atomic(path: Path, write: Any) -> None:

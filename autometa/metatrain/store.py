@@ -20,7 +20,11 @@ from autometa.exceptions import AutoMetaError
 
 __all__ = ["EVAL_COLUMNS", "EvalStore"]
 
-STORE_VERSION = 1
+STORE_VERSION = 2
+
+# Columns added by version 2: CPU seconds of the fit (robust to a loaded machine) and the fit's
+# peak resident memory above the worker's level before it, for budget planning.
+_V2_COLUMNS = {"fit_cpu_time": "REAL", "fit_memory_mb": "REAL"}
 
 EVAL_COLUMNS = [
     "task",
@@ -36,6 +40,8 @@ EVAL_COLUMNS = [
     "n_test",
     "error",
     "finished_at",
+    "fit_cpu_time",
+    "fit_memory_mb",
 ]
 
 _SCHEMA = """
@@ -84,7 +90,12 @@ class EvalStore:
                 f"{str(self.path)!r} is not a readable evaluation store: {exc}"
             ) from exc
         version = self.get_meta("store_version")
-        if version is None:
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(evaluations)")}
+        with self._conn:  # version 1 -> 2: add the new columns (NULL for the old rows)
+            for name, kind in _V2_COLUMNS.items():
+                if name not in have:
+                    self._conn.execute(f"ALTER TABLE evaluations ADD COLUMN {name} {kind}")
+        if version is None or int(version) == 1:
             self.set_meta("store_version", STORE_VERSION)
         elif int(version) != STORE_VERSION:
             raise AutoMetaError(
@@ -183,7 +194,8 @@ class EvalStore:
         values[EVAL_COLUMNS.index("finished_at")] = record.get("finished_at") or time.time()
         with self._conn:
             cur = self._conn.execute(
-                f"INSERT OR IGNORE INTO evaluations VALUES ({', '.join('?' * len(values))})",
+                f"INSERT OR IGNORE INTO evaluations ({', '.join(EVAL_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(values))})",
                 values,
             )
         return cur.rowcount == 1

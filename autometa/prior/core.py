@@ -113,6 +113,7 @@ class Prior:
         index = {cid: i for i, cid in enumerate(self._ids)}
         self._portfolio = [index[c] for c in order if c in index]
         self._anchors = [index[c] for c in ranking.get("anchors", []) if c in index]
+        self._portfolio_size = int(ranking.get("portfolio_size", 16))
         self._families = np.array([c["family"] for c in self._configs])
 
     # ------------------------------------------------------------------ queries
@@ -198,6 +199,10 @@ class Prior:
         if self._method == "lgbm" and self._booster is not None:
             expected = np.clip(scores.lgbm_predict(self._booster, x, self._C), 0.0, 1.0)
             order = np.argsort(-expected, kind="stable")
+        elif self._method == "local_portfolio":
+            order = scores.local_portfolio_order(
+                x, self._Z, self._norm, self._k, self._length, self._weights, self._portfolio_size
+            )
         elif self._method == "portfolio":
             order = np.array(
                 self._portfolio

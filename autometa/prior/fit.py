@@ -125,12 +125,15 @@ def loto_evaluate(
     Euclidean distance), ``wknn<k>`` (the learned meta-feature weights of
     :func:`scores.metric_weights`, refitted without the held-out task), each also
     ``+anchors`` when ``anchors`` (column indices of the family defaults) are given,
-    ``portfolio``, and ``lgbm`` (when ``C`` is given).
+    ``lport<k>`` / ``wlport<k>`` (a greedy best-of-k portfolio over the k nearest tasks,
+    :func:`scores.local_portfolio_order`, plain or learned distance), ``portfolio`` (one
+    global greedy portfolio), and ``lgbm`` (when ``C`` is given).
     """
     n = norm.shape[0]
     names = [f"{m}{k}" for m in ("knn", "wknn") for k in k_neighbors]
     if len(anchors):
         names += [f"{m}+anchors" for m in list(names)]
+    names += [f"{m}{k}" for m in ("lport", "wlport") for k in k_neighbors if k > 1]
     out: dict[str, np.ndarray] = {m: np.full((n, len(ks)), np.nan) for m in names}
     out["portfolio"] = np.full((n, len(ks)), np.nan)
     if C is not None:
@@ -147,6 +150,12 @@ def loto_evaluate(
                 exp, _, _ = scores.knn_predict(Z[t], Z[rest], norm[rest], k, scale, w)
                 q = scores.topk_quality(np.argsort(-exp, kind="stable"), truth, ks)
                 out[f"{prefix}{k}"][t] = [q[j] for j in ks]
+                if k > 1:
+                    order = scores.local_portfolio_order(
+                        Z[t], Z[rest], norm[rest], k, scale, w, portfolio_size
+                    )
+                    q = scores.topk_quality(order, truth, ks)
+                    out[f"{prefix.replace('knn', 'lport')}{k}"][t] = [q[j] for j in ks]
                 if len(anchors):
                     q = scores.topk_quality(scores.anchored_order(exp, anchors), truth, ks)
                     out[f"{prefix}{k}+anchors"][t] = [q[j] for j in ks]
@@ -166,6 +175,14 @@ def parse_ranker(name: str) -> dict[str, Any]:
     "anchored": True}`` (``"lgbm"`` and ``"portfolio"`` have ``k = None``)."""
     anchored = name.endswith("+anchors")
     base = name.removesuffix("+anchors")
+    if base.startswith(("lport", "wlport")):
+        learned = base.startswith("wlport")
+        return {
+            "method": "local_portfolio",
+            "k": int(base.removeprefix("wlport" if learned else "lport")),
+            "learned_metric": learned,
+            "anchored": False,
+        }
     if base.startswith(("knn", "wknn")):
         learned = base.startswith("wknn")
         return {
@@ -220,7 +237,7 @@ def fit_prior(
     out_dir : str or Path
         The artifact folder (created; files in it are replaced).
     metric : {"roc_auc", "accuracy"}, default="roc_auc"
-    method : {"auto", "knn", "lgbm", "portfolio"}, default="auto"
+    method : {"auto", "knn", "local_portfolio", "lgbm", "portfolio"}, default="auto"
         The ranker; ``"auto"`` picks the best by leave-one-task-out (mean of the best
         normalised score in the top 1 and the top 5) and records the figures. For ``"knn"``
         (and ``"auto"``), leave-one-task-out also chooses k, the distance (plain Euclidean or
@@ -245,10 +262,10 @@ def fit_prior(
         raise ValueError(
             f"The 'metric' parameter of fit_prior must be 'roc_auc' or 'accuracy'. Got {metric!r}."
         )
-    if method not in {"auto", "knn", "lgbm", "portfolio"}:
+    if method not in {"auto", "knn", "local_portfolio", "lgbm", "portfolio"}:
         raise ValueError(
-            "The 'method' parameter of fit_prior must be one of 'auto', 'knn', 'lgbm', "
-            f"'portfolio'. Got {method!r} instead."
+            "The 'method' parameter of fit_prior must be one of 'auto', 'knn', "
+            f"'local_portfolio', 'lgbm', 'portfolio'. Got {method!r} instead."
         )
     from autometa.space import FAMILIES
 
@@ -294,14 +311,21 @@ def fit_prior(
         for m, v in loto.items()
     }
     knn_names = [m for m in summary if parse_ranker(m)["method"] == "knn"]
+    local_names = [m for m in summary if parse_ranker(m)["method"] == "local_portfolio"]
     if method == "auto":
-        chosen = select_ranker(summary, [*knn_names, "portfolio", "lgbm"])
+        chosen = select_ranker(summary, [*knn_names, *local_names, "portfolio", "lgbm"])
     elif method == "knn":
         chosen = select_ranker(summary, knn_names)
+    elif method == "local_portfolio":
+        chosen = select_ranker(summary, local_names)
     else:
         chosen = method
     spec = parse_ranker(chosen)
-    knn_best = chosen if spec["method"] == "knn" else select_ranker(summary, knn_names)
+    knn_best = (
+        chosen
+        if spec["method"] in {"knn", "local_portfolio"}
+        else select_ranker(summary, knn_names)
+    )
     knn_spec = parse_ranker(knn_best)
     weights = scores.metric_weights(Z, norm) if knn_spec["learned_metric"] else None
     if weights is not None:
@@ -349,6 +373,7 @@ def fit_prior(
             "metric_weights": None if weights is None else [float(v) for v in weights],
             "anchors": [ids[i] for i in anchors] if spec["anchored"] else [],
             "portfolio": portfolio,
+            "portfolio_size": int(portfolio_size),
             "model_file": model_file,
             "loto": summary,
             "selection": "mean over held-out tasks of top1 + top5 normalised score",

@@ -79,18 +79,23 @@ def normalised_scores(raw: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(norm, index=raw.index, columns=raw.columns)
 
 
-def greedy_portfolio(norm: np.ndarray, size: int) -> list[int]:
-    """Column indices chosen greedily to maximise the mean over tasks of the best chosen score.
+def greedy_portfolio(
+    norm: np.ndarray, size: int, task_weights: np.ndarray | None = None
+) -> list[int]:
+    """Column indices chosen greedily to maximise the (weighted) mean over tasks of the best
+    chosen score: the expected best-of-k of the portfolio.
 
     Unevaluated cells count as 0. Once no column adds anything, the rest follow by mean score.
     """
     filled = np.nan_to_num(norm, nan=0.0)
     n_cfg = filled.shape[1]
+    w = np.ones(filled.shape[0]) if task_weights is None else np.asarray(task_weights, float)
+    w = w / w.sum()
     chosen: list[int] = []
     current = np.zeros(filled.shape[0])
-    mean = filled.mean(axis=0)
+    mean = w @ filled
     for _ in range(min(size, n_cfg)):
-        gains = np.maximum(filled, current[:, None]).mean(axis=0) - current.mean()
+        gains = w @ np.maximum(filled, current[:, None]) - w @ current
         gains[chosen] = -np.inf
         best = int(np.argmax(gains + 1e-9 * mean))
         if gains[best] <= 1e-12:
@@ -108,6 +113,31 @@ def portfolio_order(norm: np.ndarray, size: int = 32) -> np.ndarray:
         for i in np.argsort(-np.nanmean(np.nan_to_num(norm, nan=0.0), axis=0))
         if int(i) not in chosen
     ]
+    return np.array(chosen + rest, dtype=int)
+
+
+def local_portfolio_order(
+    x: np.ndarray,
+    Z: np.ndarray,
+    norm: np.ndarray,
+    k: int,
+    length: float,
+    weights: np.ndarray | None = None,
+    size: int = 16,
+) -> np.ndarray:
+    """A portfolio for one new task: greedy best-of-k over its ``k`` nearest tasks.
+
+    The nearest tasks are weighted by their similarity; configurations are chosen one by one
+    to maximise the weighted mean, over those tasks, of the best normalised score chosen so far
+    (so the second pick covers the neighbours the first one serves badly, and so on). After
+    ``size`` picks, or once no configuration adds anything, the rest follow by their k-NN
+    expected score (:func:`knn_predict`).
+    """
+    expected, _, nn = knn_predict(x, Z, norm, k, length, weights)
+    sim = similarities(distances(x, Z, weights)[nn], length)
+    chosen = greedy_portfolio(norm[nn], size, task_weights=sim)
+    taken = set(chosen)
+    rest = [int(i) for i in np.argsort(-expected, kind="stable") if int(i) not in taken]
     return np.array(chosen + rest, dtype=int)
 
 

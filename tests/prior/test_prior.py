@@ -175,3 +175,30 @@ def test_knn_prior_with_learned_distance_and_anchors(tiny_store, tmp_path):
         assert ranked[1 : 1 + len(anchors)] == anchors
     loto = info["leave_one_task_out"]
     assert {"wknn5", "knn5+anchors", "wknn5+anchors"} <= set(loto)
+
+
+def test_local_portfolio_covers_neighbours_a_single_ranking_misses():
+    import numpy as np
+
+    from autometa.prior import scores
+
+    # Two neighbour groups: config 0 is best on average, config 2 is the only good one on the
+    # second group; best-of-2 over the neighbours takes 0 then 2, where the mean order takes 1.
+    norm = np.array(
+        [
+            [1.0, 0.9, 0.0, 0.5],
+            [1.0, 0.9, 0.0, 0.5],
+            [0.6, 0.5, 1.0, 0.5],
+            [0.0, 0.1, 0.0, 1.0],  # a far task: not among the 3 nearest
+        ]
+    )
+    Z = np.array([[0.0], [0.1], [0.2], [10.0]])
+    x = np.array([0.05])
+    expected, _, _ = scores.knn_predict(x, Z, norm, 3, 1.0)
+    assert list(np.argsort(-expected, kind="stable")[:2]) == [0, 1]
+    order = scores.local_portfolio_order(x, Z, norm, 3, 1.0, size=4)
+    assert list(order[:2]) == [0, 2]
+    assert sorted(order) == [0, 1, 2, 3]
+    # weighted greedy: a heavier task pulls the first pick toward its best configuration
+    picks = scores.greedy_portfolio(norm[:3], 1, task_weights=np.array([0.01, 0.01, 1.0]))
+    assert picks == [2]
