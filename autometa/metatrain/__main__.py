@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--fidelities", type=int, nargs="*", default=[])
     run.add_argument("--max-task-rows", type=int, default=None)
     run.add_argument("--seed-from", default=None)
+    run.add_argument("--split", default=None, help="only the manifest rows of this split")
     run.add_argument("--time-limit", type=float, default=30.0)
     run.add_argument("--n-workers", type=int, default=1)
     run.add_argument("--scheduler", default=None)
@@ -35,10 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--build-command", default=None)
     args = parser.parse_args(argv)
     if args.command == "run":
-        from autometa.metatrain import RichProgress, run_evaluations
+        from autometa.metatrain import LocalSource, RichProgress, run_evaluations
 
         summary = run_evaluations(
-            args.source,
+            args.source if args.split is None else LocalSource(args.source, split=args.split),
             args.store,
             n_configs=args.n_configs,
             folds=args.folds,

@@ -86,11 +86,17 @@ class LocalSource:
         The folder, or the manifest file itself.
     names : sequence of str, optional
         Only these tasks (in this order).
+    split : str, optional
+        Only the tasks whose manifest column ``split`` has this value (such as ``"train"``, to
+        keep a corpus's held-aside test tasks out of meta-training).
     """
 
-    def __init__(self, path: str | Path, names: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, names: Sequence[str] | None = None, split: str | None = None
+    ) -> None:
         self.path = Path(path)
         self.names = names
+        self.split = split
 
     def __repr__(self) -> str:
         return f"LocalSource({str(self.path)!r})"
@@ -122,6 +128,13 @@ class LocalSource:
                 {"name": p.name.split(".")[0], "file": str(p.relative_to(root)), "target": ""}
                 for p in files
             ]
+        if self.split is not None:
+            if rows and "split" not in rows[0]:
+                raise ValueError(
+                    f"The manifest {str(manifest)!r} has no 'split' column to select "
+                    f"split={self.split!r} from."
+                )
+            rows = [r for r in rows if (r.get("split") or "").strip() == self.split]
         if not rows:
             raise ValueError(f"No tasks found in {str(path)!r}.")
         by_name: dict[str, TaskSpec] = {}

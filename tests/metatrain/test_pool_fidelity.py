@@ -164,3 +164,21 @@ def test_version_1_store_is_migrated(tmp_path):
             "SELECT fold, fit_cpu_time FROM evaluations ORDER BY fold"
         ).fetchall()
     assert rows == [(0, None), (1, 0.5)]
+
+
+def test_local_source_split_selects_manifest_rows(tmp_path, tiny_manifest):
+    import csv
+
+    from autometa.metatrain import LocalSource
+
+    rows = list(csv.DictReader(open(tiny_manifest, newline="")))
+    out = tmp_path / "manifest.csv"
+    with open(out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*rows[0], "split"])
+        writer.writeheader()
+        for i, r in enumerate(rows):
+            writer.writerow({**r, "split": "test" if i == 0 else "train"})
+    names = [t.name for t in LocalSource(out, split="train").tasks()]
+    assert names == [r["name"] for r in rows[1:]]
+    with pytest.raises(ValueError, match="no 'split' column"):
+        LocalSource(tiny_manifest, split="train").tasks()
