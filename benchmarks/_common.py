@@ -11,8 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = ROOT.parent / "shared" / "datasets"
-STORE = ROOT / "stores" / "corpus.sqlite"  # the committed evaluation store
+# The datasets (a folder with a manifest.csv) and the evaluation store the priors are built from;
+# AUTOMETA_BENCH_CORPUS / AUTOMETA_BENCH_STORE point them elsewhere (e.g. the corpus/ folder,
+# whose manifest marks held-aside tasks with split=test, and the store of its evaluations).
+DATASETS = Path(os.environ.get("AUTOMETA_BENCH_CORPUS") or ROOT.parent / "shared" / "datasets")
+STORE = Path(os.environ.get("AUTOMETA_BENCH_STORE") or ROOT / "stores" / "corpus.sqlite")
 LODO = ROOT / "runs" / "lodo-priors"
 
 

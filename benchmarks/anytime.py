@@ -58,6 +58,9 @@ def _import(name: str):
     return module
 
 
+for _flag, _var in (("--corpus", "AUTOMETA_BENCH_CORPUS"), ("--store", "AUTOMETA_BENCH_STORE")):
+    if _flag in sys.argv:  # read by _common at import; workers inherit the environment
+        os.environ[_var] = str(Path(sys.argv[sys.argv.index(_flag) + 1]).resolve())
 SRC = _source()
 _common = _import("_common")
 DATASETS, load, manifest = _common.DATASETS, _common.load, _common.manifest
@@ -101,7 +104,9 @@ def select_datasets(n: int, pool: str, seed: int = 0) -> list[str]:
     """
     m = manifest()
     m = m[m["minority"] >= 3]
-    if pool == "heldout":
+    if pool == "test":  # a corpus's held-aside tasks (--corpus corpus), never meta-trained on
+        m = m[m["split"] == "test"]
+    elif pool == "heldout":
         from autometa.fewshot.sampler import corpus_split
 
         m = m[[corpus_split(x) == "heldout" for x in m["name"]]]
@@ -432,9 +437,18 @@ def main() -> None:
     ap.add_argument("--n-datasets", type=int, default=12)
     ap.add_argument(
         "--pool",
-        choices=["heldout", "all"],
+        choices=["heldout", "all", "test"],
         default="heldout",
-        help="heldout: only datasets the few-shot learner never trained on",
+        help="heldout: only datasets the few-shot learner never trained on; test: the "
+        "corpus manifest's split=test tasks (with --corpus)",
+    )
+    ap.add_argument(
+        "--corpus",
+        default=None,
+        help="a dataset folder with manifest.csv instead of ../shared/datasets (e.g. corpus)",
+    )
+    ap.add_argument(
+        "--store", default=None, help="the evaluation store the leave-one-out priors come from"
     )
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--budgets", nargs="+", type=float, default=[10.0, 30.0, 60.0])
