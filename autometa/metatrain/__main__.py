@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     exp = sub.add_parser("export", help="export a store's evaluation table")
     exp.add_argument("--store", required=True)
     exp.add_argument("--out", required=True)
+    st = sub.add_parser("status", help="how far a store's run has got, by task size band")
+    st.add_argument("--store", required=True)
+    st.add_argument("--folds", type=int, default=3)
     fit = sub.add_parser("fit", help="fit a prior from a store (or a prior folder)")
     fit.add_argument("--store", required=True)
     fit.add_argument("--out", required=True)
@@ -62,6 +65,20 @@ def main(argv: list[str] | None = None) -> int:
         summary = {
             k: info[k]
             for k in ("n_tasks", "n_configs", "n_evaluations", "ranking_method", "size_bytes")
+        }
+    elif args.command == "status":
+        from autometa.metatrain.status import store_status
+
+        status = store_status(args.store, folds=args.folds)
+        bands = status["bands"].astype(
+            {"tasks": int, "complete": int, "cells_done": int, "cells_planned": int, "failed": int}
+        )
+        sys.stdout.write(bands.round(3).to_string() + "\n")
+        summary = {
+            **status["total"],
+            "configs": status["configs"],
+            "rate_per_hour": round(status["rate_per_hour"], 1),
+            "eta_hours": round(status["eta_hours"], 1),
         }
     else:
         from autometa.metatrain import export_evaluations
