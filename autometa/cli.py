@@ -21,6 +21,23 @@ app.add_typer(prior_app, name="prior")
 console = Console()
 
 
+def _version(value: bool) -> None:
+    if value:
+        from autometa import __version__
+
+        typer.echo(f"autometa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Meta-learned AutoML for tabular classification."""
+
+
 def _fail(message: str) -> None:
     console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code=2)
@@ -60,6 +77,7 @@ def run_fit(
     n_trials: int | None = None,
     report: Path | None = None,
     source: str = "data",
+    options: dict | None = None,
 ) -> None:
     """Fit with a progress bar, print the leaderboard and (with ``test_size``) a held-out score.
 
@@ -108,6 +126,7 @@ def run_fit(
             prior=prior,
             n_trials=n_trials,
             callback=on_trial,
+            **(options or {}),
         )
         try:
             clf.fit(X, y)
@@ -189,11 +208,36 @@ def fit(
         "--report",
         help="Also write an HTML report of the fit (leaderboard, anytime curve, ensemble).",
     ),
+    families: str | None = typer.Option(
+        None, help="Comma-separated model families to search (default: all that apply)."
+    ),
+    cv: int | None = typer.Option(
+        None, help="Cross-validation folds of each trial (default: the estimator's, 5)."
+    ),
+    n_jobs: int | None = typer.Option(
+        None, "--n-jobs", "-j", help="Threads: 1 by default, -1 for every core."
+    ),
+    no_ensemble: bool = typer.Option(False, "--no-ensemble", help="Keep the single best model."),
 ) -> None:
     """Search for the best model of DATA and save it."""
     X, y = _load(data, target)
     if not 0 <= test_size < 1:
         _fail(f"--test-size must be in [0, 1). Got {test_size}.")
+    if n_jobs == 0:
+        _fail("--n-jobs must be a non-zero int (-1 for every core). Got 0.")
+    if cv is not None and cv < 2:
+        _fail(f"--cv must be at least 2. Got {cv}.")
+    options = {"n_jobs": n_jobs, "ensemble": not no_ensemble}
+    if cv is not None:
+        options["cv"] = cv
+    if families:
+        from autometa.space import FAMILIES
+
+        names = [f.strip() for f in families.split(",") if f.strip()]
+        unknown = [f for f in names if f not in FAMILIES]
+        if unknown:
+            _fail(f"Unknown families {unknown}; expected names among {sorted(FAMILIES)}.")
+        options["families"] = names
     run_fit(
         X,
         y,
@@ -206,6 +250,7 @@ def fit(
         n_trials=n_trials,
         report=report,
         source=data.name,
+        options=options,
     )
 
 

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from autometa import space
+from autometa._resources import resolve_n_jobs
 from autometa.data import TableEncoder, check_target, to_frame
 from autometa.exceptions import AutoMetaError, SearchError
 from autometa.search import (
@@ -115,8 +116,11 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         reports its score when folds can be made), and one family among the others on
         larger data. ``True``: always the model. ``False``: never used.
     random_state : int, numpy Generator or None, default=None
-    n_jobs : int, default=1
-        Threads for each model fit.
+    n_jobs : int or None, default=None
+        Threads for each model fit, the trials' worker and the refit, as in scikit-learn:
+        ``None`` is one thread, ``-1`` every core the process may use (its CPU affinity and
+        cgroup quota), ``-2`` all but one; a positive int is that many. The same count goes to
+        every family (LightGBM, forests, HistGradientBoosting, torch) and to BLAS/OpenMP.
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where torch families run; ``"auto"`` picks CUDA when available.
     storage : str or None, default=None
@@ -199,7 +203,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         n_suggestions: int | None = None,
         fewshot: Any = "auto",
         random_state: Any = None,
-        n_jobs: int = 1,
+        n_jobs: int | None = None,
         device: str = "auto",
         storage: str | None = None,
         study_name: str | None = None,
@@ -256,12 +260,12 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             raise bad("fewshot", "'auto', True or False")
         if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise bad("device", "'auto', 'cpu' or 'cuda'")
-        if (
+        if self.n_jobs is not None and (
             isinstance(self.n_jobs, bool)
             or not isinstance(self.n_jobs, numbers.Integral)
             or self.n_jobs == 0
         ):
-            raise bad("n_jobs", "a non-zero int")
+            raise bad("n_jobs", "None or a non-zero int")
         if self.isolation not in ("auto", "process", "none"):
             raise bad("isolation", "'auto', 'process' or 'none'")
         ml = self.memory_limit
@@ -388,7 +392,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             enqueue=enqueue,
             storage=self.storage,
             study_name=self.study_name,
-            n_jobs=self.n_jobs,
+            n_jobs=resolve_n_jobs(self.n_jobs),
             device=device,
             reserve=_refit_reserve(len(yc), splits),
             callback=self.callback,
@@ -467,7 +471,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             import psutil
 
             limit = psutil.virtual_memory().total / 2**20 / 2
-        return FoldRunner(Xt, yc, n_jobs=self.n_jobs, memory_limit_mb=limit), trial_limit
+        runner = FoldRunner(Xt, yc, n_jobs=resolve_n_jobs(self.n_jobs), memory_limit_mb=limit)
+        return runner, trial_limit
 
     def _suggestions(
         self, Xt, yc, families, deadline, work, fits
@@ -594,6 +599,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         fits before the deadline is left out and the weights are renormalised; the first
         member is always refitted. Models with a ``time_limit`` get the time that is left.
         """
+        threads = resolve_n_jobs(self.n_jobs)
         fitted, weights = [], {}
         self.refit_rows_ = len(yc)
         for i, (record, weight) in enumerate(members):
@@ -620,11 +626,11 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             model = space.build_pipeline(
                 record.config,
                 random_state=int((seed + 7919 * record.number) % (2**31 - 1)),
-                n_jobs=self.n_jobs,
+                n_jobs=threads,
                 device=device,
             )
             prepare_model(model, left if i > 0 else max(left, 1.0))
-            with threadpool_limits(limits=max(1, self.n_jobs)):
+            with threadpool_limits(limits=threads):
                 if rows is None:
                     model.fit(Xt, yc)
                 else:

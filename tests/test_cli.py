@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from autometa.cli import app
@@ -63,3 +64,50 @@ def test_fit_reports_bad_target_clearly(tmp_path):
 def test_missing_file(tmp_path):
     result = runner.invoke(app, ["fit", str(tmp_path / "none.csv")])
     assert result.exit_code == 2 and "No such data file" in result.output
+
+
+def test_version_option():
+    from autometa import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"autometa {__version__}"
+
+
+def test_fit_search_options_reach_the_estimator(tmp_path, monkeypatch):
+    import numpy as np
+
+    import autometa
+
+    seen = {}
+    real = autometa.AutoMetaClassifier.fit
+
+    def spy(self, X, y):
+        seen.update(self.get_params())
+        return real(self, X, y)
+
+    monkeypatch.setattr(autometa.AutoMetaClassifier, "fit", spy)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    frame["label"] = np.where(frame["a"] > 0, "pos", "neg")
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    args = ["fit", str(tmp_path / "d.csv"), "--n-trials", "2", "--prior", "none",
+            "--families", "logistic_regression,knn", "--cv", "2", "-j", "-1", "--no-ensemble"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert seen["families"] == ["logistic_regression", "knn"]
+    assert (seen["cv"], seen["n_jobs"], seen["ensemble"]) == (2, -1, False)
+    assert "1 member(s)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--families", "xgboost"], "Unknown families ['xgboost']"),
+     (["--n-jobs", "0"], "--n-jobs must be a non-zero int"),
+     (["--cv", "1"], "--cv must be at least 2")],
+)
+def test_fit_bad_search_options_exit_2(tmp_path, args, message):
+    pd.DataFrame({"a": range(20), "y": [0, 1] * 10}).to_csv(tmp_path / "d.csv", index=False)
+    result = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), *args])
+    assert result.exit_code == 2
+    assert message in result.output
