@@ -19,6 +19,10 @@ _WEKA_RANGE = re.compile(
 
 def _arff_text(path: Path) -> str:
     raw = path.read_bytes()
+    if path.suffix.lower() == ".gz":
+        import gzip
+
+        raw = gzip.decompress(raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -61,6 +65,26 @@ def load_arff(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def _sniff_delimiter(path: Path, sample_bytes: int = 65536) -> str:
+    """The delimiter of a CSV file, guessed from its first lines (',' when unsure).
+
+    Knowing it lets pandas use its C parser (about ten times faster than the sniffing
+    Python parser on large files).
+    """
+    import csv
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+        sample = fh.read(sample_bytes)
+    if "\n" in sample and len(sample) == sample_bytes:
+        sample = sample[: sample.rindex("\n")]  # whole lines only
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV, Parquet or ARFF file, chosen by its extension."""
     path = Path(path)
@@ -70,8 +94,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if suffix in {".arff", ".arff.gz"}:
         return load_arff(path)
     if suffix in {".csv", ".csv.gz", ".tsv", ".txt"}:
-        sep = "\t" if suffix == ".tsv" else None
-        return pd.read_csv(path, sep=sep, engine="python" if sep is None else "c")
+        sep = "\t" if suffix == ".tsv" else _sniff_delimiter(path)
+        return pd.read_csv(path, sep=sep, engine="c")
     if suffix in {".parquet", ".pq"}:
         return pd.read_parquet(path)
     raise ValueError(

@@ -75,3 +75,25 @@ def test_numpy_object_array_with_strings():
     out = TableEncoder().fit_transform(X)
     assert list(out.columns) == ["x0", "x1"]
     assert isinstance(out["x0"].dtype, pd.CategoricalDtype) and out["x1"].dtype == np.float64
+
+
+def test_gzipped_arff_loads_like_the_plain_file(tmp_path):
+    import gzip
+    from pathlib import Path
+
+    import autometa
+
+    plain = Path(autometa.__file__).parent / "datasets" / "credit-a.arff"
+    packed = tmp_path / "credit-a.arff.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    X1, y1 = load_dataset(plain)
+    X2, y2 = load_dataset(packed)
+    pd.testing.assert_frame_equal(X1, X2)
+    pd.testing.assert_series_equal(y1, y2)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_csv_delimiter_is_sniffed(tmp_path, sep):
+    frame = pd.DataFrame({"a": [1.5, 2.5, 3.5], "b": ["x", "y", "x"], "label": [0, 1, 0]})
+    frame.to_csv(tmp_path / "d.csv", sep=sep, index=False)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "d.csv"), frame)
