@@ -133,11 +133,7 @@ def run_fit(
         except ValueError as exc:
             _fail(str(exc))
     console.print(_leaderboard_table(clf.leaderboard_))
-    console.print(
-        f"best: [bold]{clf.best_config_['family']}[/] cv {clf.metric_} = {clf.best_score_:.4f}; "
-        f"final model: {len(clf.ensemble_weights_)} member(s); fit took {clf.fit_time_:.1f} s "
-        f"of a {time_budget:g} s budget"
-    )
+    console.print(_final_model_line(clf, time_budget))
     if X_test is not None:
         proba = clf.predict_proba(X_test)
         pred = clf.classes_[proba.argmax(1)]
@@ -157,6 +153,30 @@ def run_fit(
 
         write_html(describe_fit(clf, X, y, name=source), report)
         console.print(f"report written to {report}")
+
+
+def _score_text(metric: str, score: float) -> str:
+    """A trial's score in the metric's own units: log loss as a loss (scores are negated)."""
+    if metric == "log_loss":
+        return f"log loss {-score:.4f}"
+    return f"{metric} {score:.4f}"
+
+
+def _final_model_line(clf, time_budget: float) -> str:
+    """What the fitted model is: its members (trial, family, weight) and the best CV score."""
+    board = clf.leaderboard_.set_index("trial")
+    members = sorted(clf.ensemble_weights_.items(), key=lambda kv: -kv[1])
+    if len(members) == 1:
+        trial = members[0][0]
+        what = f"trial {trial} [bold]{board.loc[trial, 'family']}[/]"
+    else:
+        what = f"ensemble of {len(members)}: " + ", ".join(
+            f"{board.loc[t, 'family']} #{t} x{w:.2f}" for t, w in members
+        )
+    return (
+        f"final model: {what}; best cv {_score_text(clf.metric_, clf.best_score_)}; "
+        f"fit took {clf.fit_time_:.1f} s of a {time_budget:g} s budget"
+    )
 
 
 def _save(clf, out: Path) -> None:

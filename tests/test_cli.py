@@ -97,7 +97,7 @@ def test_fit_search_options_reach_the_estimator(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert seen["families"] == ["logistic_regression", "knn"]
     assert (seen["cv"], seen["n_jobs"], seen["ensemble"]) == (2, -1, False)
-    assert "1 member(s)" in result.output
+    assert "final model: trial" in result.output  # one model, named by its trial
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,20 @@ def test_fit_bad_search_options_exit_2(tmp_path, args, message):
     result = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_fit_names_the_ensemble_members_and_shows_log_loss_as_a_loss(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    frame["label"] = np.where(frame["a"] + rng.normal(size=300) > 0, "pos", "neg")
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    args = ["fit", str(tmp_path / "d.csv"), "--n-trials", "4", "--prior", "none",
+            "--metric", "log_loss", "--families", "logistic_regression,knn"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("final model:"))
+    loss = float(line.split("best cv log loss ")[1].split(";")[0])
+    assert 0 < loss < 1  # a loss, not a negated score
+    assert "ensemble of" in line or "final model: trial" in line
