@@ -26,7 +26,7 @@ FLOAT32_CHECKS = {"check_methods_subset_invariance", "check_methods_sample_order
 def test_sklearn_compatible(estimator, check):
     name = getattr(check, "func", check).__name__
     if name in FLOAT32_CHECKS:
-        pytest.skip(f"{name}: tested at float32 precision by test_rows_do_not_depend_on_batch_order_or_subset")
+        pytest.skip(f"{name}: at float32 precision in test_rows_do_not_depend_on_batch_*")
     check(estimator)
 
 
