@@ -38,8 +38,12 @@ def _main(
     """Meta-learned AutoML for tabular classification."""
 
 
+_errors = Console(stderr=True, soft_wrap=True)
+
+
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    """One line on stderr, exit code 2 (a usage or data error, never a traceback)."""
+    _errors.print(f"[bold red]error:[/] {' '.join(str(message).split())}", highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -48,8 +52,11 @@ def _load(data: Path, target: str | None):
 
     try:
         return load_dataset(data, target)
-    except (ValueError, FileNotFoundError) as exc:
-        _fail(str(exc))
+    except (ValueError, FileNotFoundError) as exc:  # pandas' parser errors are ValueErrors
+        message = str(exc) or type(exc).__name__
+        if str(data) not in message:
+            message = f"could not read {str(data)!r} as a data file: {message}"
+        _fail(message)
 
 
 def _leaderboard_table(board, n: int = 15) -> Table:
@@ -88,6 +95,7 @@ def run_fit(
     from sklearn.model_selection import train_test_split
 
     from autometa import AutoMetaClassifier
+    from autometa.exceptions import AutoMetaError
 
     X_test = y_test = None
     if test_size > 0:
@@ -130,7 +138,7 @@ def run_fit(
         )
         try:
             clf.fit(X, y)
-        except ValueError as exc:
+        except (ValueError, AutoMetaError) as exc:  # bad data, a bad --prior path
             _fail(str(exc))
     console.print(_leaderboard_table(clf.leaderboard_))
     console.print(_final_model_line(clf, time_budget))

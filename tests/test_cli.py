@@ -128,3 +128,31 @@ def test_fit_names_the_ensemble_members_and_shows_log_loss_as_a_loss(tmp_path):
     loss = float(line.split("best cv log loss ")[1].split(";")[0])
     assert 0 < loss < 1  # a loss, not a negated score
     assert "ensemble of" in line or "final model: trial" in line
+
+
+@pytest.mark.parametrize("case", ["empty", "binary", "malformed", "bad_prior"])
+def test_bad_input_is_one_line_on_stderr_with_exit_2(tmp_path, case):
+    path = tmp_path / "d.csv"
+    args = []
+    if case == "empty":
+        path.write_text("")
+    elif case == "binary":
+        path.write_bytes(bytes(range(256)) * 4)
+    elif case == "malformed":
+        path.write_text("a,b,y\n1,2,0\n3,4,1\n5,6,7,8,9\n")
+    else:
+        pd.DataFrame({"a": range(40), "y": [0, 1] * 20}).to_csv(path, index=False)
+        args = ["--prior", str(tmp_path / "no-such-prior")]
+    result = runner.invoke(app, ["fit", str(path), "-b", "5", *args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.exception is None or isinstance(
+        result.exception, SystemExit
+    )
+    lines = [x for x in result.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    if case == "bad_prior":
+        assert "No prior at" in lines[0]
+    else:
+        assert str(path) in lines[0]  # names the file
+    if case == "malformed":
+        assert "line 4" in lines[0]  # and the line
